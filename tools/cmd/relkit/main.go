@@ -1,0 +1,40 @@
+// Command relkit builds, signs and publishes reproducible releases of Go
+// connector CLIs. Each verb is a thin layer over one package under tools/.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/relkit/relkit/tools/cli"
+)
+
+func app() *cli.App {
+	return &cli.App{
+		Name:    "relkit",
+		Summary: "reproducible release toolchain for Go connector CLIs",
+		Commands: []*cli.Command{
+			validateInputsCmd(),
+			versionFormsCmd(),
+			upgradeCodeCmd(),
+			archiveCmd(),
+			checksumsCmd(),
+			sbomCmd(),
+			provenanceCmd(),
+			manifestBuildCmd(),
+			manifestMergeCmd(),
+			msiBuildCmd(),
+			authenticodeSignCmd(),
+			authenticodeVerifyCmd(),
+		},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := app().Main(ctx, &cli.Env{Stdout: os.Stdout, Stderr: os.Stderr}, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
