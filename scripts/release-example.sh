@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The main job on the bundled example: builds the unsigned release of
+# examples/baton-example for every platform and packages it with relkit into
+# dist/releases/ORG/REPO/TAG/ (archives, SBOMs, provenance, checksums,
+# manifest.json). Deterministic: run it twice and compare.
+#
+# Environment: TAG (default v0.1.0), ORG (default ConductorOne),
+# BASE_URL (default https://dist.example.com).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+TAG=${TAG:-v0.1.0}
+ORG=${ORG:-ConductorOne}
+REPO=baton-example
+BASE_URL=${BASE_URL:-https://dist.example.com}
+root=$PWD
+
+[ -x bin/relkit ] || scripts/setup.sh
+relkit() { "$root/bin/relkit" "$@"; }
+
+relkit validate-inputs --tag "$TAG" --repo-root examples/baton-example
+forms=$(relkit version-forms "$TAG")
+version=$(sed -E 's/.*"version":"([^"]*)".*/\1/' <<<"$forms")
+# The commit time of the last change to the example, so rebuilds of one
+# commit are identical; fall back to a fixed epoch outside git.
+epoch=$(git log -1 --format=%ct -- examples/baton-example 2>/dev/null || true)
+epoch=${epoch:-1767225600}
+commit=$(git rev-parse HEAD 2>/dev/null || printf '0%.0s' {1..40})
+date=$(date -u -d "@$epoch" +%Y-%m-%dT%H:%M:%SZ)
+
+out="dist/releases/$ORG/$REPO/$TAG"
+bins=$(mktemp -d)
+trap 'rm -rf "$bins"' EXIT
+rm -rf "$out"; mkdir -p "$out"
+
+platforms="darwin/amd64 darwin/arm64 linux/amd64 linux/arm64 windows/amd64 windows/arm64"
+archives=()
+for p in $platforms; do
+	os=${p%/*} arch=${p#*/}
+	exe=$REPO; [ "$os" = windows ] && exe=$REPO.exe
+	echo "building $p" >&2
+	(cd examples/baton-example && CGO_ENABLED=0 GOOS=$os GOARCH=$arch \
+		go build -trimpath -buildvcs=false \
+		-ldflags "-s -w -buildid= -X main.version=$version -X main.commit=$commit -X main.date=$date" \
+		-o "$bins/$os-$arch/$exe" ./cmd/baton-example)
+	format=zip; [ "$os" = linux ] && format=tar.gz
+	name="$REPO-$TAG-$os-$arch.$format"
+	relkit archive --format "$format" --mtime "$epoch" --out "$out/$name" "$bins/$os-$arch/$exe"
+	relkit sbom --epoch "$epoch" --out "$out/$name.sbom.json" "$out/$name"
+	archives+=("$out/$name")
+done
+relkit checksums --out "$out/${REPO}_${version}_checksums.txt" "${archives[@]}"
+subjects=(); for a in "${archives[@]}"; do subjects+=(--subject "$a"); done
+relkit provenance --out "$out/provenance.intoto.json" "${subjects[@]}" \
+	--repository "$ORG/$REPO" --tag "$TAG" --commit "$commit" --toolchain "go=$(go env GOVERSION)"
+relkit manifest build --dir "$out" --org "$ORG" --repo "$REPO" --tag "$TAG" --base-url "$BASE_URL"
+echo "release tree: $out" >&2
+ls -l "$out" >&2

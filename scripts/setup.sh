@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs what relkit's main job and tests need on a Debian 12 machine with
+# Go 1.26 and root: Debian packages, Go modules, and the relkit binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+command -v go >/dev/null || { echo "error: Go 1.26 is required (go not on PATH)" >&2; exit 1; }
+apt_install file unzip zip ca-certificates iproute2 openssl curl
+scripts/install-msi-tools.sh
+go mod download
+mkdir -p bin
+go build -trimpath -o bin/relkit ./tools/cmd/relkit
+echo "relkit built at bin/relkit" >&2

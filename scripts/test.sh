@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs relkit's whole test suite: lint, unit, golden, determinism and
+# end-to-end tests, short fuzz runs, and the Bazel checks. Prints per-stage
+# timings and ends with "N passed, N failed"; exits non-zero on any failure.
+#
+# Environment:
+#   RELKIT_FUZZTIME   time per fuzz target (default 10s)
+#   RELKIT_SKIP       space-separated stages to skip (e.g. "bazel fuzz")
+set -uo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+log=$(mktemp -d "${TMPDIR:-/tmp}/relkit-test.XXXXXX")
+trap 'rm -rf "$log"' EXIT
+skip() { case " ${RELKIT_SKIP:-} " in *" $1 "*) echo "skipping stage $1 (RELKIT_SKIP)" >&2; return 0;; esac; return 1; }
+
+# go_tests DIR PKGS...: runs go test verbosely, keeping the output for counting.
+go_tests() {
+	local dir=$1; shift
+	(cd "$dir" && go test -count=1 -v "$@") 2>&1 | tee -a "$log/go-test.out" | grep -E '^(ok|FAIL|---|panic)|^\s+--- FAIL' >&2
+	return "${PIPESTATUS[0]}"
+}
+
+lint() {
+	local bad
+	bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bin/*'))
+	if [ -n "$bad" ]; then echo "gofmt needed: $bad" >&2; return 1; fi
+	go vet ./... && (cd examples/baton-example && go vet ./... && go vet -tags baton_lambda_support ./...)
+}
+
+fuzz() {
+	local t="${RELKIT_FUZZTIME:-10s}" status=0 file pkg name
+	# Every Fuzz target in the tree, found by name so new ones run too.
+	while IFS=: read -r file name; do
+		pkg="./$(dirname "$file")"
+		name=$(sed -E 's/^func (Fuzz[A-Za-z0-9_]*).*/\1/' <<<"$name")
+		echo "fuzz $pkg $name for $t" >&2
+		go test -run='^$' -fuzz="^${name}\$" -fuzztime="$t" "$pkg" >"$log/fuzz.out" 2>&1 || { cat "$log/fuzz.out" >&2; status=1; }
+	done < <(grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*(f \*testing.F)' tools)
+	return $status
+}
+
+stage setup scripts/setup.sh
+skip lint || stage lint lint
+skip unit || stage go-test go_tests . ./...
+skip example || stage example-test go_tests examples/baton-example ./...
+skip fuzz || stage fuzz fuzz
+if [ -x tests/bazel/run.sh ] && ! skip bazel; then
+	stage bazel tests/bazel/run.sh
+fi
+
+stage_report; stages_ok=$?
+passed=$(grep -cE '^\s*--- PASS' "$log/go-test.out" 2>/dev/null || true)
+failed=$(grep -cE '^\s*--- FAIL' "$log/go-test.out" 2>/dev/null || true)
+stage_failures=0
+for s in "${_stage_status[@]}"; do [ "$s" -eq 0 ] || stage_failures=$((stage_failures + 1)); done
+# A failed stage with no failed Go test (lint, fuzz, bazel) still counts.
+if [ "$stages_ok" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=$stage_failures; fi
+echo "${passed:-0} passed, ${failed:-0} failed"
+[ "$stages_ok" -eq 0 ] && [ "${failed:-0}" -eq 0 ]
