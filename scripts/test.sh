@@ -35,7 +35,18 @@ fuzz() {
 		pkg="./$(dirname "$file")"
 		name=$(sed -E 's/^func (Fuzz[A-Za-z0-9_]*).*/\1/' <<<"$name")
 		echo "fuzz $pkg $name for $t" >&2
-		go test -run='^$' -fuzz="^${name}\$" -fuzztime="$t" "$pkg" >"$log/fuzz.out" 2>&1 || { cat "$log/fuzz.out" >&2; status=1; }
+		if go test -run='^$' -fuzz="^${name}\$" -fuzztime="$t" "$pkg" >"$log/fuzz.out" 2>&1; then
+			continue
+		fi
+		cat "$log/fuzz.out" >&2
+		# On a loaded machine the fuzz coordinator can miss its own deadline
+		# ("context deadline exceeded") without any failing input; only a
+		# written failing input is a finding.
+		if grep -q 'context deadline exceeded' "$log/fuzz.out" && ! grep -q 'Failing input' "$log/fuzz.out"; then
+			echo "fuzz $name: coordinator deadline missed under load, no failing input; not a finding" >&2
+			continue
+		fi
+		status=1
 	done < <(grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*(f \*testing.F)' tools)
 	return $status
 }

@@ -14,10 +14,10 @@ import (
 	"time"
 
 	msitemplates "github.com/relkit/relkit/templates/msi"
-	"github.com/relkit/relkit/tools/testutil/wintest"
 	"github.com/relkit/relkit/tools/authenticode"
 	"github.com/relkit/relkit/tools/msi"
 	"github.com/relkit/relkit/tools/release"
+	"github.com/relkit/relkit/tools/testutil/wintest"
 )
 
 const epoch = 1700000000

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/relkit/relkit/tools/testutil/wintest"
 	"github.com/relkit/relkit/tools/release"
+	"github.com/relkit/relkit/tools/testutil/wintest"
 )
 
 // The commit time the builds use: 2023-11-14 22:13:20 UTC.
