@@ -28,6 +28,8 @@ func app() *cli.App {
 			msiBuildCmd(),
 			authenticodeSignCmd(),
 			authenticodeVerifyCmd(),
+			imageBuildCmd(),
+			imagePushCmd(),
 		},
 	}
 }
