@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
+	"github.com/relkit/relkit/tools/testutil/golden"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -13,8 +13,6 @@ import (
 	"strings"
 	"testing"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
 // Digests of well-known contents (sha256sum of the same bytes).
 const (
@@ -118,23 +116,7 @@ func TestWriteGolden(t *testing.T) {
 	if !slices.Equal(lines, orig) {
 		t.Error("Write reordered its argument")
 	}
-	golden(t, "testdata/checksums.golden", buf.Bytes())
-}
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (run with -update if intended):\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
+	golden.Check(t, "checksums", buf.Bytes())
 }
 
 func TestWriteRefuses(t *testing.T) {

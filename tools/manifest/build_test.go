@@ -3,7 +3,7 @@ package manifest
 import (
 	"bytes"
 	"context"
-	"flag"
+	"github.com/relkit/relkit/tools/testutil/golden"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,8 +13,6 @@ import (
 	"github.com/relkit/relkit/tools/checksum"
 	"github.com/relkit/relkit/tools/release"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
 const (
 	testOrg  = "ConductorOne"
@@ -87,27 +85,10 @@ func build(t *testing.T, o BuildOptions) []byte {
 	return buf.Bytes()
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run with -update to accept):\n%s", path, got)
-	}
-}
-
 func TestBuildGolden(t *testing.T) {
 	o := opts(tree(t))
 	o.ExpectAttestations = true
-	golden(t, "build-expect", build(t, o))
+	golden.Check(t, "build-expect", build(t, o))
 }
 
 func TestBuildGoldenSubsetWithBundle(t *testing.T) {
@@ -123,7 +104,7 @@ func TestBuildGoldenSubsetWithBundle(t *testing.T) {
 	o := opts(dir)
 	o.Platforms = []release.Platform{{OS: "linux", Arch: "amd64"}, {OS: "darwin", Arch: "arm64"}}
 	o.ReleasedAt = time.Date(2026, 5, 6, 19, 41, 9, 123456789, time.FixedZone("CEST", 2*3600))
-	golden(t, "build-subset", build(t, o))
+	golden.Check(t, "build-subset", build(t, o))
 }
 
 func TestBuildIsDeterministicAcrossDirectories(t *testing.T) {

@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"bytes"
+	"github.com/relkit/relkit/tools/testutil/golden"
 	"os"
 	"reflect"
 	"strings"
@@ -58,7 +59,7 @@ func TestReadReferenceManifest(t *testing.T) {
 		t.Errorf("releasedAt = %v, want %v", m.ReleasedAt, want)
 	}
 	out := write(t, m)
-	golden(t, "reference-rewritten", out)
+	golden.Check(t, "reference-rewritten", out)
 	if bytes.Contains(out, []byte("null")) {
 		t.Error("written manifest contains null")
 	}

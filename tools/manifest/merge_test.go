@@ -3,6 +3,7 @@ package manifest
 import (
 	"bytes"
 	"context"
+	"github.com/relkit/relkit/tools/testutil/golden"
 	"reflect"
 	"strings"
 	"testing"
@@ -41,7 +42,7 @@ func TestMergeImagesGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "merge-images", write(t, m))
+	golden.Check(t, "merge-images", write(t, m))
 	if m.ImageAttestation == nil || m.ImageAttestation.PredicateType != SLSAPredicate {
 		t.Errorf("imageAttestation = %+v, want the SLSA summary for the index", m.ImageAttestation)
 	}

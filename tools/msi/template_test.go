@@ -1,17 +1,13 @@
 package msi
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
+	"github.com/relkit/relkit/tools/testutil/golden"
 	"strings"
 	"testing"
 
 	msitemplates "github.com/relkit/relkit/templates/msi"
 	"github.com/relkit/relkit/tools/release"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
 func testVars(t *testing.T, tag, arch string) Vars {
 	t.Helper()
@@ -36,23 +32,6 @@ func builtin(t *testing.T, name string) []byte {
 	return b
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs from %s; run with -update if the change is intended\n%s", name, path, got)
-	}
-}
-
 func TestRenderBuiltinTemplates(t *testing.T) {
 	for _, name := range []string{"default.wxs", "service.wxs"} {
 		v := testVars(t, "v1.2.3-rc.1", "amd64")
@@ -64,7 +43,7 @@ func TestRenderBuiltinTemplates(t *testing.T) {
 		if err := Check(name, out); err != nil {
 			t.Fatalf("Check(%s) = %v", name, err)
 		}
-		golden(t, name, out)
+		golden.Check(t, name, out)
 	}
 }
 

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
+	"github.com/relkit/relkit/tools/testutil/golden"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
 const (
 	tagCommit = "0123456789abcdef0123456789abcdef01234567"
@@ -49,23 +47,6 @@ func encode(t *testing.T, s *StatementV1) []byte {
 	return buf.Bytes()
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run with -update to accept):\n%s", path, got)
-	}
-}
-
 func TestStatementGolden(t *testing.T) {
 	subjects := []Subject{
 		{Name: "baton-foo_1.2.3-rc.1_checksums.txt", Digest: sha('c')},
@@ -76,7 +57,7 @@ func TestStatementGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "statement", encode(t, s))
+	golden.Check(t, "statement", encode(t, s))
 }
 
 func TestStatementMinimal(t *testing.T) {
@@ -85,7 +66,7 @@ func TestStatementMinimal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "minimal", encode(t, s))
+	golden.Check(t, "minimal", encode(t, s))
 	if s.Predicate.RunDetails.Builder.ID != LocalBuilderID {
 		t.Errorf("builder id = %q, want %q without a workflow", s.Predicate.RunDetails.Builder.ID, LocalBuilderID)
 	}
