@@ -50,8 +50,10 @@ for p in $platforms; do
 	relkit sbom --epoch "$epoch" --out "$out/$name.sbom.json" "$out/$name"
 	archives+=("$out/$name")
 done
-relkit checksums --out "$out/${REPO}_${version}_checksums.txt" "${archives[@]}"
-subjects=(); for a in "${archives[@]}"; do subjects+=(--subject "$a"); done
+checksums="$out/${REPO}_${version}_checksums.txt"
+relkit checksums --out "$checksums" "${archives[@]}"
+# The checksums file is a subject too, so publishing attests it like the archives.
+subjects=(--subject "$checksums"); for a in "${archives[@]}"; do subjects+=(--subject "$a"); done
 relkit provenance --out "$out/provenance.intoto.json" "${subjects[@]}" \
 	--repository "$ORG/$REPO" --tag "$TAG" --commit "$commit" --toolchain "go=$(go env GOVERSION)"
 relkit manifest build --dir "$out" --org "$ORG" --repo "$REPO" --tag "$TAG" --base-url "$BASE_URL"

@@ -5,7 +5,8 @@
 #
 # Environment:
 #   RELKIT_FUZZTIME   time per fuzz target (default 10s)
-#   RELKIT_SKIP       space-separated stages to skip (e.g. "bazel fuzz")
+#   RELKIT_SKIP       space-separated stages to skip: lint unit example fuzz
+#                     sigstore oci bazel
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -56,6 +57,11 @@ skip lint || stage lint lint
 skip unit || stage go-test go_tests . ./...
 skip example || stage example-test go_tests examples/baton-example ./...
 skip fuzz || stage fuzz fuzz
+# End-to-end suites against real local services, each in its own network
+# namespace; their Go test lines join the count.
+e2e() { "$1" 2>&1 | tee -a "$log/go-test.out" >&2; return "${PIPESTATUS[0]}"; }
+skip sigstore || stage sigstore-e2e e2e tests/sigstore/run.sh
+skip oci || stage oci-e2e e2e tests/oci/run.sh
 if [ -x tests/bazel/run.sh ] && ! skip bazel; then
 	stage bazel tests/bazel/run.sh
 fi

@@ -25,6 +25,7 @@ func app() *cli.App {
 			provenanceCmd(),
 			manifestBuildCmd(),
 			manifestMergeCmd(),
+			signCmd(),
 			msiBuildCmd(),
 			authenticodeSignCmd(),
 			authenticodeVerifyCmd(),

@@ -1,0 +1,343 @@
+// Package oci is the end-to-end test of 'relkit image build' and 'relkit
+// image push' against a real registry (distribution, from testing/oci.sh),
+// which has no referrers API: attestations take the tag-scheme fallback.
+// Run it with tests/oci/run.sh; without OCI_REGISTRY and RELKIT it is
+// skipped.
+package oci
+
+import (
+	"archive/tar"
+	"bytes"
+	"crypto/ed25519"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/relkit/relkit/tools/manifest"
+	toci "github.com/relkit/relkit/tools/oci"
+)
+
+const binName = "baton-example"
+
+type env struct {
+	relkit, registry string
+	dir              string // binaries and CA bundle
+}
+
+func setup(t *testing.T) env {
+	t.Helper()
+	e := env{relkit: os.Getenv("RELKIT"), registry: os.Getenv("OCI_REGISTRY")}
+	if e.relkit == "" || e.registry == "" {
+		t.Skip("RELKIT and OCI_REGISTRY are not set: run tests/oci/run.sh")
+	}
+	e.dir = t.TempDir()
+	for name, content := range map[string]string{
+		"amd64/" + binName:  "\x7fELF linux/amd64 " + binName,
+		"arm64/" + binName:  "\x7fELF linux/arm64 " + binName,
+		"lambda/" + binName: "\x7fELF linux/arm64 " + binName + " with baton_lambda_support",
+	} {
+		p := filepath.Join(e.dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{1}, ed25519.SeedSize))
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
+		NotBefore: time.Unix(1700000000, 0), NotAfter: time.Unix(1800000000, 0), IsCA: true, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(nil, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(e.dir, "ca.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// run runs relkit and returns stdout; it fails the test unless the exit
+// status is want.
+func (e env) run(t *testing.T, want int, args ...string) (string, string) {
+	t.Helper()
+	cmd := exec.Command(e.relkit, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if code != want {
+		t.Fatalf("relkit %s: exit %d, want %d\nstderr: %s", strings.Join(args, " "), code, want, stderr.String())
+	}
+	return stdout.String(), stderr.String()
+}
+
+// build runs 'relkit image build' for tag into a fresh directory.
+func (e env) build(t *testing.T, tag string) (string, map[string]toci.Summary) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "images")
+	stdout, _ := e.run(t, 0, "image", "build", "--name", binName, "--tag", tag, "--created", "1700000000",
+		"--revision", strings.Repeat("c", 40), "--source", "https://github.com/acme/"+binName,
+		"--binary", "linux/amd64="+filepath.Join(e.dir, "amd64", binName),
+		"--binary", "linux/arm64="+filepath.Join(e.dir, "arm64", binName),
+		"--lambda-binary", filepath.Join(e.dir, "lambda", binName),
+		"--ca-certs", filepath.Join(e.dir, "ca.crt"), "--out", out)
+	var s map[string]toci.Summary
+	if err := json.Unmarshal([]byte(stdout), &s); err != nil {
+		t.Fatalf("image build output: %v\n%s", err, stdout)
+	}
+	return out, s
+}
+
+// bundle writes an (unsigned) Sigstore bundle of a statement about d.
+func bundle(t *testing.T, dir, predicateType string, d string) string {
+	t.Helper()
+	st, _ := json.Marshal(map[string]any{
+		"_type":         "https://in-toto.io/Statement/v1",
+		"subject":       []any{map[string]any{"name": "image", "digest": map[string]string{"sha256": strings.TrimPrefix(d, "sha256:")}}},
+		"predicateType": predicateType,
+		"predicate":     map[string]any{},
+	})
+	b, _ := json.Marshal(map[string]any{
+		"mediaType":    toci.BundleMediaType,
+		"dsseEnvelope": map[string]any{"payload": base64.StdEncoding.EncodeToString(st), "payloadType": "application/vnd.in-toto+json", "signatures": []any{}},
+	})
+	p := filepath.Join(dir, strings.NewReplacer("/", "_", ":", "_").Replace(predicateType+d)+".sigstore.json")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func (e env) push(t *testing.T, out, tag, repo string, atts ...string) map[string]manifest.Image {
+	t.Helper()
+	args := []string{"image", "push", "--from", out, "--tag", tag, "--repo", e.registry + "/" + repo, "--lambda-repo", e.registry + "/" + repo + "-lambda"}
+	for _, a := range atts {
+		args = append(args, "--attestation", a)
+	}
+	stdout, _ := e.run(t, 0, args...)
+	frag, err := manifest.ReadFragment(strings.NewReader(stdout))
+	if err != nil {
+		t.Fatalf("fragment: %v\n%s", err, stdout)
+	}
+	return frag.Images
+}
+
+func latestDigest(t *testing.T, repo string) string {
+	t.Helper()
+	d, err := remote.Head(mustRef(t, repo+":latest"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.Digest.String()
+}
+
+func mustRef(t *testing.T, s string) name.Reference {
+	t.Helper()
+	r, err := name.ParseReference(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestBuildIsReproducible(t *testing.T) {
+	e := setup(t)
+	_, a := e.build(t, "v1.0.0")
+	_, b := e.build(t, "v1.0.0")
+	if ja, jb := mustJSON(t, a), mustJSON(t, b); ja != jb {
+		t.Errorf("two builds differ:\n%s\n%s", ja, jb)
+	}
+}
+
+func TestPushPullAttestLatest(t *testing.T) {
+	e := setup(t)
+	repo := "acme/" + binName
+	full := e.registry + "/" + repo
+	out, sums := e.build(t, "v1.1.0")
+	idxDigest := sums["image"].Digest
+	prov := bundle(t, e.dir, "https://slsa.dev/provenance/v1", idxDigest)
+	sbom := bundle(t, e.dir, "https://spdx.dev/Document", idxDigest)
+
+	images := e.push(t, out, "v1.1.0", repo, prov, sbom)
+	pub, lambda := images["ecrPublic"], images["lambda-arm64"]
+	if pub.Digest != idxDigest || pub.Ref != full+":1.1.0" || pub.URI != full+"@"+idxDigest || !pub.IsIndex {
+		t.Errorf("ecrPublic: %+v", pub)
+	}
+	if lambda.Digest != sums["lambda"].Digest || lambda.Tag != "1.1.0-arm64" || lambda.IsIndex {
+		t.Errorf("lambda-arm64: %+v", lambda)
+	}
+
+	t.Run("index has both platforms with the binaries' bytes", func(t *testing.T) {
+		idx, err := remote.Index(mustRef(t, pub.URI))
+		if err != nil {
+			t.Fatal(err)
+		}
+		im, _ := idx.IndexManifest()
+		var plats []string
+		for _, m := range im.Manifests {
+			p := m.Platform.OS + "/" + m.Platform.Architecture
+			plats = append(plats, p)
+			img, err := idx.Image(m.Digest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := os.ReadFile(filepath.Join(e.dir, m.Platform.Architecture, binName))
+			if got := fileIn(t, img, binName); !bytes.Equal(got, want) {
+				t.Errorf("%s: /%s is %q, want the input binary %q", p, binName, got, want)
+			}
+		}
+		if !slices.Equal(plats, []string{"linux/amd64", "linux/arm64"}) {
+			t.Errorf("platforms %v", plats)
+		}
+	})
+
+	t.Run("lambda image is a Docker v2 manifest", func(t *testing.T) {
+		desc, err := remote.Get(mustRef(t, lambda.Ref))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if desc.MediaType != types.DockerManifestSchema2 {
+			t.Errorf("media type %s, want %s", desc.MediaType, types.DockerManifestSchema2)
+		}
+		img, _ := desc.Image()
+		cf, _ := img.ConfigFile()
+		if !slices.Equal(cf.Config.Entrypoint, []string{"/" + binName, "lambda"}) || cf.Architecture != "arm64" {
+			t.Errorf("entrypoint %q arch %s", cf.Config.Entrypoint, cf.Architecture)
+		}
+		want, _ := os.ReadFile(filepath.Join(e.dir, "lambda", binName))
+		if got := fileIn(t, img, binName); !bytes.Equal(got, want) {
+			t.Errorf("lambda binary %q, want %q", got, want)
+		}
+	})
+
+	checkReferrers := func(t *testing.T) {
+		t.Helper()
+		d, _ := name.NewDigest(pub.URI)
+		refs, err := remote.Referrers(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		im, _ := refs.IndexManifest()
+		var preds []string
+		for _, m := range im.Manifests {
+			if m.ArtifactType != toci.BundleMediaType {
+				t.Errorf("referrer artifactType %q", m.ArtifactType)
+			}
+			preds = append(preds, m.Annotations[toci.AnnotationPredicate])
+		}
+		slices.Sort(preds)
+		if want := []string{"https://slsa.dev/provenance/v1", "https://spdx.dev/Document"}; !slices.Equal(preds, want) {
+			t.Errorf("referrers %v, want %v", preds, want)
+		}
+		// distribution has no referrers API: the fallback tag holds them.
+		if _, err := remote.Head(mustRef(t, full+":sha256-"+strings.TrimPrefix(idxDigest, "sha256:"))); err != nil {
+			t.Errorf("fallback tag: %v", err)
+		}
+	}
+	t.Run("attestations are referrers", checkReferrers)
+
+	if got := latestDigest(t, full); got != idxDigest {
+		t.Errorf("latest %s, want the first release %s", got, idxDigest)
+	}
+
+	t.Run("pushing again changes nothing", func(t *testing.T) {
+		again := e.push(t, out, "v1.1.0", repo, prov, sbom)
+		if mustJSON(t, again) != mustJSON(t, images) {
+			t.Errorf("second push: %s\nfirst: %s", mustJSON(t, again), mustJSON(t, images))
+		}
+		checkReferrers(t)
+	})
+
+	for _, tc := range []struct {
+		tag         string
+		movesLatest bool
+	}{
+		{"v1.0.1", false},      // back-port
+		{"v1.2.0-rc.1", false}, // pre-release
+		{"v1.2.0", true},
+	} {
+		o, s := e.build(t, tc.tag)
+		before := latestDigest(t, full)
+		e.push(t, o, tc.tag, repo)
+		after := latestDigest(t, full)
+		if tc.movesLatest && after != s["image"].Digest {
+			t.Errorf("%s: latest %s, want %s", tc.tag, after, s["image"].Digest)
+		}
+		if !tc.movesLatest && after != before {
+			t.Errorf("%s moved latest from %s to %s", tc.tag, before, after)
+		}
+	}
+}
+
+func TestPushErrors(t *testing.T) {
+	e := setup(t)
+	out, _ := e.build(t, "v1.0.0")
+	_, stderr := e.run(t, 1, "image", "push", "--from", out, "--tag", "v1.0.0", "--repo", "127.0.0.1:1/acme/x", "--lambda-repo", "127.0.0.1:1/acme/x")
+	if !strings.Contains(stderr, "push 127.0.0.1:1/acme/x:1.0.0") || !strings.Contains(stderr, "connection refused") {
+		t.Errorf("unreachable registry: %s", stderr)
+	}
+	_, stderr = e.run(t, 1, "image", "push", "--from", out, "--tag", "v2.0.0", "--repo", e.registry+"/acme/x", "--lambda-repo", e.registry+"/acme/x")
+	if !strings.Contains(stderr, `was built for version "1.0.0", not 2.0.0`) {
+		t.Errorf("wrong version: %s", stderr)
+	}
+	_, stderr = e.run(t, 1, "image", "build", "--name", binName, "--tag", "v1.0.0", "--created", "1",
+		"--binary", "linux/amd64="+filepath.Join(e.dir, "missing"), "--ca-certs", filepath.Join(e.dir, "ca.crt"), "--out", t.TempDir())
+	if !strings.Contains(stderr, "binary for linux/amd64") {
+		t.Errorf("missing binary: %s", stderr)
+	}
+}
+
+func fileIn(t *testing.T, img v1.Image, name string) []byte {
+	t.Helper()
+	rc := mutate.Extract(img)
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			t.Fatalf("/%s not in the image", name)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Name == name {
+			b, err := io.ReadAll(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
