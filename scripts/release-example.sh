@@ -56,6 +56,9 @@ relkit checksums --out "$checksums" "${archives[@]}"
 subjects=(--subject "$checksums"); for a in "${archives[@]}"; do subjects+=(--subject "$a"); done
 relkit provenance --out "$out/provenance.intoto.json" "${subjects[@]}" \
 	--repository "$ORG/$REPO" --tag "$TAG" --commit "$commit" --toolchain "go=$(go env GOVERSION)"
-relkit manifest build --dir "$out" --org "$ORG" --repo "$REPO" --tag "$TAG" --base-url "$BASE_URL"
+# --expect-attestations declares the bundles that publishing adds, so the
+# manifest signed at publish time is this one.
+relkit manifest build --dir "$out" --org "$ORG" --repo "$REPO" --tag "$TAG" --base-url "$BASE_URL" \
+	--expect-attestations
 echo "release tree: $out" >&2
 ls -l "$out" >&2

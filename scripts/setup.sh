@@ -11,4 +11,6 @@ scripts/install-msi-tools.sh
 go mod download
 mkdir -p bin
 go build -trimpath -o bin/relkit ./tools/cmd/relkit
+# The real local services (Sigstore, S3, OCI registry), built once and cached.
+testing/stack build
 echo "relkit built at bin/relkit" >&2

@@ -34,6 +34,10 @@ func app() *cli.App {
 			macosNotarizeCmd(),
 			imageBuildCmd(),
 			imagePushCmd(),
+			publishCmd(),
+			registryServeCmd(),
+			verifyCmd(),
+			notifyCmd(),
 		},
 	}
 }

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# End-to-end test of 'relkit publish', 'relkit registry serve' and 'relkit
+# verify' on the local stack (real Sigstore servers, versitygw, the registry
+# API): publishes the example release with scripts/publish-example.sh,
+# publishes it again (a no-op), then checks what users see: the objects and
+# their headers, the registry record, relkit verify with the right and a
+# wrong identity, and cosign as the independent verifier. Stops its stack
+# whatever happens.
+#
+# Environment: RELKIT_STACK_NAME (default e2e-publish), TAG (default v0.1.0).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+export RELKIT_STACK_NAME=${RELKIT_STACK_NAME:-e2e-publish}
+export TAG=${TAG:-v0.1.0}
+ORG=ConductorOne REPO=baton-example
+stack_dir=/tmp/relkit-stack-$RELKIT_STACK_NAME
+work=$(mktemp -d "${TMPDIR:-/tmp}/relkit-publish-e2e.XXXXXX")
+trap 'testing/stack down >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+fail() { echo "publish-e2e: FAIL: $*" >&2; exit 1; }
+pass() { echo "publish-e2e: ok: $*" >&2; }
+in_stack() { "$root/testing/stack" exec -- "$@"; }
+
+testing/stack down >/dev/null 2>&1 || true
+rm -rf "dist/publish/$ORG/$REPO/$TAG"
+scripts/publish-example.sh >"$work/first.log" 2>&1 || { tail -n 40 "$work/first.log" >&2; fail "first publish"; }
+grep -q "objects uploaded, 0 already there" "$work/first.log" || fail "first publish did not upload"
+grep -q "checks passed" "$work/first.log" || fail "first publish did not verify"
+pass "publish, record and verify"
+
+scripts/publish-example.sh >"$work/second.log" 2>&1 || { tail -n 40 "$work/second.log" >&2; fail "second publish"; }
+grep -q "already published" "$work/second.log" || fail "second publish did not say already published"
+grep -q "publish: uploaded" "$work/second.log" && fail "second publish uploaded something"
+pass "second publish is a no-op"
+
+set -a; . "$stack_dir/env"; set +a
+base=$RELKIT_BASE_URL/releases/$ORG/$REPO/$TAG
+archive=$REPO-$TAG-linux-amd64.tar.gz
+hdr() { in_stack curl -sfI "$1" | tr -d '\r' | sed -n "s/^$2: //Ip"; }
+[ "$(hdr "$base/$archive" Content-Type)" = application/gzip ] || fail "archive Content-Type"
+[ "$(hdr "$base/$archive.cert" Content-Type)" = application/x-pem-file ] || fail "certificate Content-Type"
+[ "$(hdr "$base/manifest.json" Cache-Control)" = "public,max-age=31536000,immutable" ] || fail "manifest Cache-Control"
+pass "objects and headers"
+
+in_stack curl -sf "$RELKIT_REGISTRY_URL/api/v1/releases/$ORG/$REPO/$TAG" >"$work/record.json" || fail "registry record missing"
+grep -q '"documentation"' "$work/record.json" && grep -q '"attestations"' "$work/record.json" || fail "registry record lacks docs or attestations"
+pass "registry record"
+
+ver=(verify "$ORG/$REPO" "$TAG" --base-url "$RELKIT_BASE_URL" --trusted-root "$SIGSTORE_TRUSTED_ROOT" --certificate-oidc-issuer "$SIGSTORE_OIDC_ISSUER")
+in_stack "$root/bin/relkit" "${ver[@]}" --workflow-ref refs/tags/v1.0.0 --json >"$work/verify.json" || fail "relkit verify"
+if in_stack "$root/bin/relkit" "${ver[@]}" --workflow-ref refs/heads/main >"$work/wrong.txt" 2>&1; then
+	fail "relkit verify accepted another workflow identity"
+fi
+grep -q "FAIL" "$work/wrong.txt" || fail "wrong identity: no failure listed"
+if in_stack "$root/bin/relkit" "${ver[@]}" --workflow-ref refs/tags/v1.0.0 --source-repository "$ORG/other" >/dev/null 2>&1; then
+	fail "relkit verify accepted another source repository"
+fi
+pass "relkit verify binds issuer, workflow and source repository"
+
+(cd "$work" && in_stack sh -c "curl -sfO '$base/$archive' && curl -sfO '$base/$archive.provenance.sigstore.json' &&
+	\$COSIGN verify-blob-attestation --trusted-root \$SIGSTORE_TRUSTED_ROOT --bundle $archive.provenance.sigstore.json \
+	--type https://slsa.dev/provenance/v1 --certificate-oidc-issuer \$SIGSTORE_OIDC_ISSUER \
+	--certificate-identity https://github.com/relkit/relkit/.github/workflows/release.yaml@refs/tags/v1.0.0 \
+	--certificate-github-workflow-repository $ORG/$REPO --certificate-github-workflow-ref refs/tags/$TAG $archive") >/dev/null 2>&1 ||
+	fail "cosign verify-blob-attestation"
+pass "cosign verifies the published provenance"
+echo "publish-e2e: all passed" >&2
