@@ -11,6 +11,8 @@ scripts/install-msi-tools.sh
 go mod download
 mkdir -p bin
 go build -trimpath -o bin/relkit ./tools/cmd/relkit
+# Bazel 4.2.3 (Debian), skylib, platforms, rules_java, nginx, buildifier.
+scripts/install-bazel.sh
 # The real local services (Sigstore, S3, OCI registry), built once and cached.
 testing/stack build
 echo "relkit built at bin/relkit" >&2

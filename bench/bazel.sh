@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Times `bazel build //:release` of examples/baton-example against GoReleaser
+# OSS v2.15.1 making the same six archives, checksums and syft SBOMs, and
+# against the physical floor: plain `go build -trimpath` of the six targets.
+# Everything runs in one go on this machine; the ratios are what count.
+#
+#   bench/bazel.sh
+#
+# Bazel uses a prebuilt relkit through the relkit_prebuilt toolchain (as a
+# connector repository does); GoReleaser uses a prebuilt syft CLI. Both are
+# built before any timing, into $HOME/.cache/relkit-bench. "Cold" means an
+# empty Go build cache for every contender and, for Bazel, a fresh output base.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BAZEL=${BAZEL:-bazel-4}
+GORELEASER_VERSION=v2.15.1
+SYFT_VERSION=v1.57.1
+cache=${HOME}/.cache/relkit-bench
+work=$(mktemp -d /tmp/relkit-bench-bazel.XXXXXX)
+ob=${work}/output-base
+cleanup() {
+  "${BAZEL}" --output_base="${ob}" shutdown >/dev/null 2>&1 || true
+  rm -rf "${work}"
+}
+trap cleanup EXIT
+export RELKIT_GOMODCACHE=${RELKIT_GOMODCACHE:-${HOME}/.cache/relkit-go/mod}
+
+# --- tools, built before timing --------------------------------------------
+mkdir -p "${cache}/bin"
+if [ ! -x "${cache}/bin/goreleaser" ]; then
+  echo "bench: go install goreleaser ${GORELEASER_VERSION}" >&2
+  GOBIN=${cache}/bin go install "github.com/goreleaser/goreleaser/v2@${GORELEASER_VERSION}"
+fi
+if [ ! -x "${cache}/bin/syft" ]; then
+  echo "bench: go install syft ${SYFT_VERSION}" >&2
+  GOBIN=${cache}/bin go install "github.com/anchore/syft/cmd/syft@${SYFT_VERSION}"
+fi
+export PATH=${cache}/bin:${PATH}
+echo "bench: building relkit for the prebuilt toolchain" >&2
+mkdir -p "${work}/relkit-dist"
+(cd "${root}" && CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags=-buildid= -o "${work}/relkit-dist/relkit" ./tools/cmd/relkit)
+tar -C "${work}/relkit-dist" -czf "${work}/relkit-bench-linux-amd64.tar.gz" relkit
+relkit_sha=$(sha256sum "${work}/relkit-bench-linux-amd64.tar.gz" | cut -d' ' -f1)
+
+# --- the example, as a connector repository with a prebuilt relkit ----------
+ex=${work}/baton-example
+cp -r "${root}/examples/baton-example" "${ex}"
+rm -f "${ex}"/bazel-*
+sed -i "s|path = \"../..\"|path = \"${root}\"|" "${ex}/WORKSPACE.bazel"
+sed -i 's|^register_toolchains("@relkit//rules/toolchains:from_source")$||' "${ex}/WORKSPACE.bazel"
+cat >>"${ex}/WORKSPACE.bazel" <<EOF
+
+load("@relkit//rules:repositories.bzl", "relkit_prebuilt")
+
+relkit_prebuilt(
+    name = "relkit_bin",
+    sha256s = {"linux-amd64": "${relkit_sha}"},
+    url_template = "file://${work}/relkit-{version}-{platform}.tar.gz",
+    version = "bench",
+)
+
+register_toolchains("@relkit_bin//:toolchain")
+EOF
+(cd "${ex}" && git init -q && git add -A && git -c user.name=bench -c user.email=bench@relkit.invalid commit -q -m bench)
+
+gocache=${work}/gocache
+flags=(--config=release --@relkit//release:tag=v1.2.3 "--@relkit//release:gocache=${gocache}" "--disk_cache=${work}/disk-cache")
+# The SDK repository compiles relkit's action helper with the same (empty)
+# Go build cache the actions use.
+export RELKIT_GOCACHE=${gocache}
+
+secs() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b - a}'; }
+now() { date +%s.%N; }
+bazel_build() { (cd "${ex}" && "${BAZEL}" --output_base="${ob}" build "${flags[@]}" //:release >"${work}/bazel.log" 2>&1) || {
+  tail -30 "${work}/bazel.log" >&2
+  exit 1
+}; }
+# A code change that changes every binary, so everything downstream reruns too.
+go_edit='func init() { if len(os.Args) > 1000 { println("bench edit") } }'
+edit_go() { printf '\n%s\n' "${go_edit}" >>"$1/cmd/baton-example/main.go"; }
+
+echo "bench: Bazel" >&2
+t=$(now); bazel_build; bazel_cold=$(secs "${t}" "$(now)")
+t=$(now); bazel_build; bazel_noop=$(secs "${t}" "$(now)")
+(cd "${ex}" && "${BAZEL}" --output_base="${ob}" clean >/dev/null 2>&1)
+t=$(now); bazel_build; bazel_warm=$(secs "${t}" "$(now)")
+edit_go "${ex}"
+t=$(now); bazel_build; bazel_edit=$(secs "${t}" "$(now)")
+printf '\nbench edit\n' >>"${ex}/docs/connector.mdx"
+t=$(now); bazel_build; bazel_docs=$(secs "${t}" "$(now)")
+(cd "${ex}" && git checkout -q -- . && "${BAZEL}" --output_base="${ob}" shutdown >/dev/null 2>&1)
+
+echo "bench: GoReleaser" >&2
+gr=${work}/goreleaser
+cp -r "${ex}" "${gr}"
+rm -rf "${gr}"/bazel-*
+cat >"${gr}/.goreleaser.yaml" <<'EOF'
+version: 2
+project_name: baton-example
+builds:
+  - main: ./cmd/baton-example
+    binary: baton-example
+    env: [CGO_ENABLED=0]
+    flags: [-trimpath]
+    goos: [darwin, linux, windows]
+    goarch: [amd64, arm64]
+archives:
+  - formats: [tar.gz]
+    name_template: "{{ .ProjectName }}-v{{ .Version }}-{{ .Os }}-{{ .Arch }}"
+    format_overrides:
+      - goos: darwin
+        formats: [zip]
+      - goos: windows
+        formats: [zip]
+    files: [none*]
+checksum:
+  name_template: "{{ .ProjectName }}_{{ .Version }}_checksums.txt"
+sboms:
+  - artifacts: archive
+changelog:
+  disable: true
+release:
+  disable: true
+EOF
+(cd "${gr}" && git add -A && git -c user.name=bench -c user.email=bench@relkit.invalid commit -q -m goreleaser && git tag v1.2.3)
+gr_run() { (cd "${gr}" && GOCACHE=${work}/gr-gocache goreleaser release --snapshot --clean --skip=publish,sign >"${work}/gr.log" 2>&1) || {
+  tail -30 "${work}/gr.log" >&2
+  exit 1
+}; }
+t=$(now); gr_run; gr_cold=$(secs "${t}" "$(now)")
+t=$(now); gr_run; gr_warm=$(secs "${t}" "$(now)")
+edit_go "${gr}"
+t=$(now); gr_run; gr_edit=$(secs "${t}" "$(now)")
+
+echo "bench: plain go build floor" >&2
+t=$(now)
+for p in darwin/amd64 darwin/arm64 linux/amd64 linux/arm64 windows/amd64 windows/arm64; do
+  (cd "${ex}" && GOCACHE=${work}/floor-gocache CGO_ENABLED=0 GOOS=${p%/*} GOARCH=${p#*/} go build -trimpath -o "${work}/floor/${p/\//-}/" ./cmd/baton-example)
+done
+floor=$(secs "${t}" "$(now)")
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a / b}'; }
+cat <<EOF
+
+machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)
+                                   seconds   ratio                          goal
+bazel cold (fresh output base)     ${bazel_cold}
+goreleaser cold                    ${gr_cold}
+plain go build floor (cold)        ${floor}
+  bazel cold / goreleaser cold               $(ratio "${bazel_cold}" "${gr_cold}")                           <= 1
+  bazel cold / go build floor                $(ratio "${bazel_cold}" "${floor}")                           <= 1.1
+bazel warm after clean (disk)      ${bazel_warm}
+goreleaser warm                    ${gr_warm}
+  goreleaser warm / bazel warm               $(ratio "${gr_warm}" "${bazel_warm}")                           >= 5
+bazel after one Go file edit       ${bazel_edit}
+goreleaser after the same edit     ${gr_edit}
+  bazel edit / goreleaser edit               $(ratio "${bazel_edit}" "${gr_edit}")                           <= 0.7
+bazel after a docs-only edit       ${bazel_docs}                                     < 2 s
+bazel no-op                        ${bazel_noop}                                     < 1 s
+EOF

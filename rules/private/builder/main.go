@@ -1,0 +1,387 @@
+// Command builder is the small program behind relkit's Bazel rules. It runs
+// inside build actions, where Bazel gives a clean environment, relative paths
+// and no shell:
+//
+//	builder gobuild  runs the Go SDK's own `go build` hermetically
+//	builder stamp    keeps the release keys of Bazel's stable-status.txt
+//	builder run      runs a tool (relkit) with {KEY} stamp values substituted
+//	builder tree     gathers files into one output directory
+//
+// It is compiled by the Go SDK repository rule, before anything else exists,
+// so it uses the standard library only.
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+func main() {
+	log := func(err error) {
+		fmt.Fprintf(os.Stderr, "builder: %v\n", err)
+		os.Exit(1)
+	}
+	args, err := expandParams(os.Args[1:])
+	if err != nil {
+		log(err)
+	}
+	if len(args) == 0 {
+		log(errors.New("want a command: gobuild, stamp, run or tree"))
+	}
+	cmds := map[string]func([]string) error{"gobuild": goBuild, "stamp": stamp, "run": run, "tree": tree}
+	cmd, ok := cmds[args[0]]
+	if !ok {
+		log(fmt.Errorf("unknown command %q; want gobuild, stamp, run or tree", args[0]))
+	}
+	if err := cmd(args[1:]); err != nil {
+		log(fmt.Errorf("%s: %w", args[0], err))
+	}
+}
+
+// expandParams replaces a leading "--params=FILE" with the file's lines, the
+// "multiline" param file format Bazel writes.
+func expandParams(args []string) ([]string, error) {
+	if len(args) == 0 || !strings.HasPrefix(args[0], "--params=") {
+		return args, nil
+	}
+	path := strings.TrimPrefix(args[0], "--params=")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read param file: %w", err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	return append(lines, args[1:]...), nil
+}
+
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
+
+// goBuild runs `go build -trimpath -buildvcs=false -ldflags "-buildid= -X ..."`.
+// Everything that could make the output depend on the machine is pinned: the
+// environment is rebuilt from scratch, modules come only from the module
+// cache checked against go.sum, and no toolchain switch or download happens.
+// The result equals a plain `go build` with the same flags outside Bazel.
+func goBuild(args []string) error {
+	fs := flag.NewFlagSet("gobuild", flag.ContinueOnError)
+	goBin := fs.String("go", "", "the SDK's go binary")
+	dir := fs.String("dir", ".", "module root, relative to the working directory")
+	modcache := fs.String("modcache", "", "marker file at the root of the module cache repository")
+	gocache := fs.String("gocache", "", "shared, absolute GOCACHE; default: a private one per action")
+	goos := fs.String("goos", "", "target GOOS")
+	goarch := fs.String("goarch", "", "target GOARCH")
+	tags := fs.String("tags", "", "comma-separated build tags")
+	stampFile := fs.String("stamp", "", "stamp file with the values of {KEY} references in -X values")
+	out := fs.String("out", "", "output binary")
+	var xdefs, srcs multi
+	fs.Var(&xdefs, "X", "NAME=VALUE linker definition (repeatable); VALUE may hold {KEY} stamp references")
+	fs.Var(&srcs, "src", "file of the module, under --dir (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || *goBin == "" || *out == "" || *goos == "" || *goarch == "" {
+		return errors.New("want --go, --goos, --goarch, --out and one package")
+	}
+	pkg := fs.Arg(0)
+
+	stampVals, err := readStamp(*stampFile)
+	if err != nil {
+		return err
+	}
+	ldflags := []string{"-buildid="}
+	for _, x := range xdefs {
+		v, err := substitute(x, stampVals)
+		if err != nil {
+			return fmt.Errorf("-X %s: %w", x, err)
+		}
+		if strings.ContainsAny(v, " \t\n'\"") {
+			return fmt.Errorf("-X %q: values must not contain spaces or quotes", v)
+		}
+		ldflags = append(ldflags, "-X", v)
+	}
+
+	// Bazel hands over the SDK as symlinks; GOROOT must be the real tree so
+	// the go command finds its sources and tools.
+	goPath, err := filepath.EvalSymlinks(*goBin)
+	if err != nil {
+		return fmt.Errorf("resolve go binary: %w", err)
+	}
+	goroot := filepath.Dir(filepath.Dir(goPath))
+	absOut, err := filepath.Abs(*out)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "relkit-gobuild-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	// Bazel stages inputs as symlinks, which //go:embed refuses; the module
+	// is copied as regular files. -trimpath keeps the location out of the binary.
+	modDir := filepath.Join(tmp, "src")
+	if err := copyModule(*dir, modDir, srcs); err != nil {
+		return err
+	}
+	if *gocache == "" {
+		*gocache = filepath.Join(tmp, "gocache")
+	} else if !filepath.IsAbs(*gocache) {
+		return fmt.Errorf("--gocache %q: want an absolute path", *gocache)
+	}
+	modroot := filepath.Join(tmp, "gomodcache") // empty: a module-less build needs none
+	if *modcache != "" {
+		real, err := filepath.EvalSymlinks(*modcache)
+		if err != nil {
+			return fmt.Errorf("resolve module cache: %w", err)
+		}
+		modroot = filepath.Join(filepath.Dir(real), "gomodcache")
+	}
+
+	env := []string{
+		"PATH=" + filepath.Join(goroot, "bin") + ":/usr/bin:/bin",
+		"HOME=" + filepath.Join(tmp, "home"),
+		"TMPDIR=" + tmp,
+		"GOROOT=" + goroot,
+		"GOCACHE=" + *gocache,
+		"GOMODCACHE=" + modroot,
+		"GOENV=off",
+		"GOWORK=off",
+		"GOTOOLCHAIN=local",
+		"GOPROXY=off",
+		"GOSUMDB=off",
+		"GOFLAGS=-mod=readonly",
+		"GO111MODULE=on",
+		"CGO_ENABLED=0",
+		"GOOS=" + *goos,
+		"GOARCH=" + *goarch,
+		"GOAMD64=v1",
+		"GOARM64=v8.0",
+	}
+	cmdArgs := []string{"build", "-trimpath", "-buildvcs=false"}
+	if *tags != "" {
+		cmdArgs = append(cmdArgs, "-tags="+*tags)
+	}
+	cmdArgs = append(cmdArgs, "-ldflags="+strings.Join(ldflags, " "), "-o", absOut, pkg)
+	cmd := exec.Command(goPath, cmdArgs...)
+	cmd.Dir = modDir
+	cmd.Env = env
+	cmd.Stdout = os.Stderr
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go %s (in %s): %w", strings.Join(cmdArgs, " "), *dir, err)
+	}
+	return nil
+}
+
+// copyModule copies the files srcs, which lie under dir, to dest.
+func copyModule(dir, dest string, srcs []string) error {
+	for _, src := range srcs {
+		rel, err := filepath.Rel(dir, src)
+		if err != nil || strings.HasPrefix(rel, "..") {
+			return fmt.Errorf("source %s is outside the module root %s", src, dir)
+		}
+		data, err := os.ReadFile(src)
+		if err != nil {
+			return err
+		}
+		to := filepath.Join(dest, rel)
+		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(to, data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stamp copies the named keys from Bazel's stable-status.txt into a small
+// file. Its content is the same on every machine building the same commit,
+// so actions reading it stay cache hits across machines, which the full
+// status file (with BUILD_HOST and BUILD_USER) would prevent.
+func stamp(args []string) error {
+	fs := flag.NewFlagSet("stamp", flag.ContinueOnError)
+	in := fs.String("status", "", "Bazel's stable-status.txt")
+	out := fs.String("out", "", "output stamp file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *in == "" || *out == "" || fs.NArg() == 0 {
+		return errors.New("want --status, --out and at least one KEY")
+	}
+	vals, err := readStamp(*in)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	keys := append([]string(nil), fs.Args()...)
+	sort.Strings(keys)
+	for _, k := range keys {
+		v, ok := vals[k]
+		if !ok {
+			return fmt.Errorf("%s is missing from %s: --workspace_status_command must print it (see rules/defs.bzl)", k, filepath.Base(*in))
+		}
+		fmt.Fprintf(&b, "%s %s\n", k, v)
+	}
+	return os.WriteFile(*out, []byte(b.String()), 0o644)
+}
+
+// run executes a tool with {KEY} references in its arguments replaced by
+// stamp values, optionally saving its stdout, and creating --touch on success
+// so that a check with no output of its own can be an action.
+func run(args []string) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	stampFile := fs.String("stamp", "", "stamp file with the values of {KEY} references")
+	stdout := fs.String("stdout", "", "file receiving the tool's standard output")
+	touch := fs.String("touch", "", "file created after the tool succeeds")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return errors.New("want a tool and its arguments")
+	}
+	vals, err := readStamp(*stampFile)
+	if err != nil {
+		return err
+	}
+	argv := fs.Args()
+	for i, a := range argv {
+		if argv[i], err = substitute(a, vals); err != nil {
+			return fmt.Errorf("argument %q: %w", a, err)
+		}
+	}
+	// Progress is kept back unless the tool fails: a successful action is quiet.
+	var diag bytes.Buffer
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdout = &diag
+	cmd.Stderr = &diag
+	if *stdout != "" {
+		f, err := os.Create(*stdout)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		cmd.Stdout = f
+	}
+	if err := cmd.Run(); err != nil {
+		os.Stderr.Write(diag.Bytes())
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			// The tool has already explained itself.
+			os.Exit(exit.ExitCode())
+		}
+		return err
+	}
+	if *touch != "" {
+		return os.WriteFile(*touch, nil, 0o644)
+	}
+	return nil
+}
+
+// tree fills the directory --out with SRC=NAME files. Files are hard-linked
+// when possible: Bazel outputs are never modified in place.
+func tree(args []string) error {
+	fs := flag.NewFlagSet("tree", flag.ContinueOnError)
+	out := fs.String("out", "", "output directory")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return errors.New("want --out DIR and SRC=NAME arguments")
+	}
+	for _, a := range fs.Args() {
+		src, name, ok := strings.Cut(a, "=")
+		if !ok || name == "" || filepath.IsAbs(name) || strings.HasPrefix(filepath.Clean(name), "..") {
+			return fmt.Errorf("%q: want SRC=NAME with NAME relative to the tree", a)
+		}
+		dest := filepath.Join(*out, name)
+		if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+			return err
+		}
+		real, err := filepath.EvalSymlinks(src)
+		if err != nil {
+			return err
+		}
+		if os.Link(real, dest) == nil {
+			continue
+		}
+		data, err := os.ReadFile(real)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(dest, data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readStamp reads "KEY VALUE" lines, the format of Bazel's status files.
+func readStamp(path string) (map[string]string, error) {
+	vals := map[string]string{}
+	if path == "" {
+		return vals, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read stamp: %w", err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if k, v, _ := strings.Cut(line, " "); k != "" {
+			vals[k] = v
+		}
+	}
+	return vals, nil
+}
+
+// substitute replaces {KEY} references, KEY being [A-Z][A-Z0-9_]*. An
+// unknown key is an error so that a typo never ships as a literal
+// "{STABLE_GIT_COMIT}".
+func substitute(s string, vals map[string]string) (string, error) {
+	var b strings.Builder
+	var missing []string
+	for {
+		i := strings.IndexByte(s, '{')
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(s[i:], '}')
+		if j < 0 || !isKey(s[i+1:i+j]) {
+			b.WriteString(s[:i+1])
+			s = s[i+1:]
+			continue
+		}
+		key := s[i+1 : i+j]
+		v, ok := vals[key]
+		if !ok {
+			missing = append(missing, key)
+		}
+		b.WriteString(s[:i])
+		b.WriteString(v)
+		s = s[i+j+1:]
+	}
+	b.WriteString(s)
+	if len(missing) > 0 {
+		return "", fmt.Errorf("no stamp value for %s", strings.Join(missing, ", "))
+	}
+	return b.String(), nil
+}
+
+func isKey(k string) bool {
+	if k == "" || k[0] < 'A' || k[0] > 'Z' {
+		return false
+	}
+	for _, c := range k {
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,299 @@
+"""connector_release: the unsigned release tree of a Go connector."""
+
+load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
+load(":platforms.bzl", "PLATFORMS", "check_platforms", "platform_label")
+load(":providers.bzl", "ConnectorReleaseInfo", "GoReleaseBinaryInfo", "GoSdkInfo", "ReleaseStampInfo")
+
+RELKIT_TOOLCHAIN = str(Label("//rules/toolchains:relkit_toolchain_type"))
+
+_DOC = """Builds every release artifact of a connector into one directory, `<name>/`.
+
+For each platform, `binary` is built through a transition to that platform;
+relkit then writes the archive (`R-TAG-os-arch.tar.gz` for Linux, `.zip`
+elsewhere) and its SPDX SBOM (`<archive>.sbom.json`). Over all archives it
+writes the unsigned SLSA provenance statement (`provenance.intoto.json`), the
+checksums (`R_VER_checksums.txt`), the unsigned `manifest.json`, and
+`index.json`, which lists every file for the publish step. Docs, config
+schema and capabilities are copied under `registry/`. The tree is one
+directory output, replaced as a whole on each build; the same files are also
+available one by one in the `release_files` output group and the
+ConnectorReleaseInfo provider.
+
+Every file is a function of the sources, the tag and the commit: no clock, no
+network, no host paths. Archive times and the manifest's releasedAt are the
+commit time, from Bazel stamping (`--stamp` with a workspace status command
+printing STABLE_GIT_COMMIT, STABLE_COMMIT_EPOCH and STABLE_COMMIT_DATE);
+without `--stamp` they are fixed placeholders (commit 000..., 1980-01-01).
+
+The tag comes from `--@relkit//release:tag=v1.2.3` and is checked by
+`relkit validate-inputs` in the first action; a bad tag fails the build with
+relkit's message.
+
+`binary` may be a go_release_binary or a rules_go go_binary: the platforms
+carry only @platforms constraints, so rules_go resolves its SDK for each.
+
+Example:
+
+    connector_release(
+        name = "release",
+        binary = ":baton-example",
+        org = "ConductorOne",
+        repo = "baton-example",
+        docs = "docs/connector.mdx",
+        config_schema = "config_schema.json",
+        capabilities = "baton_capabilities.json",
+    )
+"""
+
+def _platforms_transition_impl(settings, attr):
+    # An unsupported platform keeps the current one, so that the rule itself
+    # can report it with a message naming the attribute.
+    current = settings["//command_line_option:platforms"]
+    return {
+        p: {"//command_line_option:platforms": platform_label(p) if p in PLATFORMS else current}
+        for p in attr.platforms
+    }
+
+platforms_transition = transition(
+    implementation = _platforms_transition_impl,
+    inputs = ["//command_line_option:platforms"],
+    outputs = ["//command_line_option:platforms"],
+)
+
+def _relkit_args(ctx, verb, touch = None):
+    """Starts the arguments of an action running `relkit VERB`.
+
+    They go through the action helper, which substitutes {STABLE_*} stamp
+    references and expands the param file, so that long lists never hit the
+    command-line limit. touch, if given, is created once relkit succeeds.
+    """
+    args = ctx.actions.args()
+    args.use_param_file("--params=%s", use_always = True)
+    args.set_param_file_format("multiline")
+    args.add("run")
+    args.add("--stamp", ctx.attr._stamp[ReleaseStampInfo].file)
+    if touch:
+        args.add("--touch", touch)
+    args.add(ctx.toolchains[RELKIT_TOOLCHAIN].relkit.binary)
+    args.add_all(verb.split(" "))
+    return args
+
+def _run_relkit(ctx, verb, mnemonic, args, inputs, outputs):
+    """Declares the action for arguments started by _relkit_args."""
+    relkit = ctx.toolchains[RELKIT_TOOLCHAIN].relkit
+    ctx.actions.run(
+        executable = ctx.attr._sdk[GoSdkInfo].builder,
+        arguments = [args],
+        inputs = depset(inputs + [ctx.attr._stamp[ReleaseStampInfo].file]),
+        outputs = outputs,
+        tools = [relkit.binary],
+        mnemonic = mnemonic,
+        progress_message = "Relkit %s %s" % (verb, outputs[0].short_path),
+    )
+
+def _file_arg(path, name):
+    return "%s=%s" % (path, name)
+
+def _connector_release_impl(ctx):
+    name = ctx.label.name
+    problem = check_platforms("platforms", ctx.attr.platforms)
+    if problem:
+        fail(problem)
+    tag = ctx.attr._tag[BuildSettingInfo].value
+    if not tag or "/" in tag or tag.startswith("."):
+        fail("tag (--@relkit//release:tag): %r cannot name release files; want a semver tag like v1.2.3" % tag)
+    version = tag[1:] if tag.startswith("v") else tag
+    repo = ctx.attr.repo
+    platforms = sorted(ctx.attr.platforms)
+
+    # Each file is made in a staging directory, then the tree is assembled
+    # as one directory output, which Bazel always replaces as a whole.
+    stage = "_%s.stage" % name
+
+    # 1. The inputs are checked before anything else is packaged.
+    validated = ctx.actions.declare_file(name + ".validated")
+    args = _relkit_args(ctx, "validate-inputs", touch = validated)
+    args.add("--tag", tag)
+    if ctx.attr.msi:
+        args.add("--msi")
+    _run_relkit(ctx, "validate-inputs", "RelkitValidateInputs", args, [], [validated])
+
+    # 2. An archive and an SBOM per platform.
+    archives = {}
+    sboms = {}
+    for p in platforms:
+        goos, goarch = p.split("/")
+        target = ctx.split_attr.binary[p]
+        exe = target[DefaultInfo].files_to_run.executable
+        if not exe or exe.is_source:
+            fail("binary: %s is not executable; want a go_release_binary or go_binary target" % target.label)
+        if GoReleaseBinaryInfo in target:
+            built = target[GoReleaseBinaryInfo]
+            if (built.goos, built.goarch) != (goos, goarch):
+                fail("binary: %s was built for %s/%s, not %s" % (target.label, built.goos, built.goarch, p))
+        fmt = "tar.gz" if goos == "linux" else "zip"
+        archive = ctx.actions.declare_file("%s/%s-%s-%s-%s.%s" % (stage, repo, tag, goos, goarch, fmt))
+        args = _relkit_args(ctx, "archive")
+        args.add("--format", fmt)
+        args.add("--mtime", "{STABLE_COMMIT_EPOCH}")
+        args.add("--out", archive)
+        args.add(_file_arg(exe.path, repo + (".exe" if goos == "windows" else "")))
+        _run_relkit(ctx, "archive", "RelkitArchive", args, [exe, validated], [archive])
+        archives["%s-%s" % (goos, goarch)] = archive
+
+        sbom = ctx.actions.declare_file(archive.basename + ".sbom.json", sibling = archive)
+        args = _relkit_args(ctx, "sbom")
+        args.add("--epoch", "{STABLE_COMMIT_EPOCH}")
+        args.add("--out", sbom)
+        args.add(archive)
+        _run_relkit(ctx, "sbom", "RelkitSbom", args, [archive], [sbom])
+        sboms[archive.basename] = sbom
+    archive_list = [archives[k] for k in sorted(archives)]
+
+    # 3. Checksums, provenance and manifest over all archives.
+    checksums = ctx.actions.declare_file("%s/%s_%s_checksums.txt" % (stage, repo, version))
+    args = _relkit_args(ctx, "checksums")
+    args.add("--out", checksums)
+    args.add_all(archive_list)
+    _run_relkit(ctx, "checksums", "RelkitChecksums", args, archive_list, [checksums])
+
+    provenance = ctx.actions.declare_file(stage + "/provenance.intoto.json")
+    args = _relkit_args(ctx, "provenance")
+    args.add("--out", provenance)
+    args.add_all(archive_list, before_each = "--subject")
+    args.add("--repository", "%s/%s" % (ctx.attr.org, repo))
+    args.add("--tag", tag)
+    args.add("--commit", "{STABLE_GIT_COMMIT}")
+    go_versions = sorted({
+        t[GoReleaseBinaryInfo].go_version: True
+        for t in ctx.split_attr.binary.values()
+        if GoReleaseBinaryInfo in t
+    }.keys())
+    args.add_all(["go=go" + v for v in go_versions], before_each = "--toolchain")
+    args.add("--toolchain", "relkit=" + ctx.toolchains[RELKIT_TOOLCHAIN].relkit.version)
+    _run_relkit(ctx, "provenance", "RelkitProvenance", args, archive_list, [provenance])
+
+    manifest = ctx.actions.declare_file(stage + "/manifest.json")
+    args = _relkit_args(ctx, "manifest build")
+    args.add("--dir", manifest.dirname)
+    args.add("--org", ctx.attr.org)
+    args.add("--repo", repo)
+    args.add("--tag", tag)
+    args.add("--base-url", ctx.attr.base_url)
+    args.add("--released-at", "{STABLE_COMMIT_DATE}")
+    args.add("--platforms", ",".join(platforms))
+    args.add("--expect-attestations")
+    args.add("--out", manifest)
+    _run_relkit(ctx, "manifest build", "RelkitManifest", args, archive_list + sboms.values() + [checksums], [manifest])
+
+    # 4. Registry metadata travels with the release.
+    registry = {}
+    for attr_name, dest in [("docs", "connector.mdx"), ("config_schema", "config_schema.json"), ("capabilities", "baton_capabilities.json")]:
+        src = getattr(ctx.file, attr_name)
+        if src:
+            registry["registry/" + dest] = src
+
+    # 5. The index: what the publish step reads, with paths relative to the tree.
+    index = ctx.actions.declare_file(stage + "/index.json")
+    ctx.actions.write(index, json.encode_indent(struct(
+        schema = "https://relkit.dev/index/v1",
+        org = ctx.attr.org,
+        repo = repo,
+        tag = tag,
+        version = version,
+        stamped = ctx.attr._stamp[ReleaseStampInfo].stamped,
+        artifacts = [
+            struct(
+                platform = p,
+                key = p.replace("/", "-"),
+                archive = archives[p.replace("/", "-")].basename,
+                sbom = sboms[archives[p.replace("/", "-")].basename].basename,
+                binary = repo + (".exe" if p.startswith("windows/") else ""),
+            )
+            for p in platforms
+        ],
+        checksums = checksums.basename,
+        provenance = provenance.basename,
+        manifest = manifest.basename,
+        registry = sorted(registry.keys()),
+    ), indent = "  ") + "\n")
+
+    # 6. The tree.
+    staged = archive_list + [sboms[a.basename] for a in archive_list] + [checksums, provenance, manifest, index]
+    tree = ctx.actions.declare_directory(name)
+    args = ctx.actions.args()
+    args.use_param_file("--params=%s", use_always = True)
+    args.set_param_file_format("multiline")
+    args.add("tree")
+    args.add("--out", tree.path)
+    args.add_all(["%s=%s" % (f.path, f.basename) for f in staged])
+    args.add_all(["%s=%s" % (f.path, n) for n, f in sorted(registry.items())])
+    ctx.actions.run(
+        executable = ctx.attr._sdk[GoSdkInfo].builder,
+        arguments = [args],
+        inputs = staged + registry.values(),
+        outputs = [tree],
+        mnemonic = "RelkitTree",
+        progress_message = "Relkit tree %s" % tree.short_path,
+    )
+
+    return [
+        DefaultInfo(files = depset([tree])),
+        OutputGroupInfo(
+            _validation = depset([validated]),
+            release_files = depset(staged),
+        ),
+        ConnectorReleaseInfo(
+            org = ctx.attr.org,
+            repo = repo,
+            tag = tag,
+            version = version,
+            platforms = platforms,
+            tree = tree,
+            archives = archives,
+            sboms = sboms,
+            provenance = provenance,
+            checksums = checksums,
+            manifest = manifest,
+            index = index,
+            validation = validated,
+            files = depset(staged + registry.values()),
+        ),
+    ]
+
+connector_release_rule = rule(
+    implementation = _connector_release_impl,
+    doc = _DOC,
+    attrs = {
+        # Not executable = True: Bazel 4 cannot combine it with a split
+        # transition; the implementation checks for an executable instead.
+        "binary": attr.label(
+            mandatory = True,
+            cfg = platforms_transition,
+            doc = "The connector's executable Go target, built once per platform.",
+        ),
+        "org": attr.string(mandatory = True, doc = "GitHub owner of the connector repository, case preserved."),
+        "repo": attr.string(mandatory = True, doc = "Connector repository name: the binary, archive and image name."),
+        "platforms": attr.string_list(
+            default = sorted(PLATFORMS.keys()),
+            doc = "GOOS/GOARCH pairs to release, from: " + ", ".join(sorted(PLATFORMS.keys())) + ".",
+        ),
+        "docs": attr.label(allow_single_file = [".mdx", ".md"], doc = "Connector documentation, e.g. docs/connector.mdx."),
+        "config_schema": attr.label(allow_single_file = [".json"], doc = "config_schema.json of the connector."),
+        "capabilities": attr.label(allow_single_file = [".json"], doc = "baton_capabilities.json of the connector."),
+        "base_url": attr.string(
+            default = "https://dist.conductorone.com",
+            doc = "Public download root; hrefs are <base_url>/releases/<org>/<repo>/<tag>/<file>.",
+        ),
+        "msi": attr.label(doc = "Windows installer target (msi_package); optional."),
+        "image": attr.label(doc = "OCI image target (oci_image_attested); optional."),
+        "_sdk": attr.label(default = "@relkit_go_sdk//:sdk", providers = [GoSdkInfo], cfg = "exec"),
+        "_stamp": attr.label(default = "//rules/private:stamp", providers = [ReleaseStampInfo]),
+        "_tag": attr.label(default = "//release:tag"),
+        "_allowlist_function_transition": attr.label(
+            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+        ),
+    },
+    toolchains = [RELKIT_TOOLCHAIN],
+    provides = [ConnectorReleaseInfo],
+)

@@ -1,0 +1,243 @@
+"""Repository rules: the Go SDK, Go module caches and a prebuilt relkit.
+
+The repositories they create load relkit's rules as @relkit, the name relkit
+must have in WORKSPACE (and has as a bzlmod module).
+
+Everything downloaded is pinned by sha256 (the SDK and relkit) or checked
+against go.sum (modules). Build actions never fetch anything.
+"""
+
+load(":versions.bzl", "GO_TOOLCHAIN_SHA256", "GO_VERSION", "RELKIT_SHA256")
+
+_GOPROXY = "https://proxy.golang.org"
+
+def _host_platform(rctx):
+    """Returns the host as (goos, goarch)."""
+    name = rctx.os.name.lower()
+    if name.startswith("linux"):
+        goos = "linux"
+    elif name.startswith("mac os"):
+        goos = "darwin"
+    else:
+        fail("relkit's Go SDK rule supports Linux and macOS hosts, not %s" % rctx.os.name)
+
+    # rctx.os.arch is Bazel 5+.
+    arch = getattr(rctx.os, "arch", None) or _exec(rctx, ["uname", "-m"], "uname -m").stdout.strip()
+    goarch = {"amd64": "amd64", "x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(arch)
+    if not goarch:
+        fail("relkit's Go SDK rule supports amd64 and arm64 hosts, not %s" % arch)
+    return goos, goarch
+
+def _exec(rctx, args, what, **kwargs):
+    res = rctx.execute(args, **kwargs)
+    if res.return_code != 0:
+        fail("%s failed (exit %d):\n%s%s" % (what, res.return_code, res.stdout, res.stderr))
+    return res
+
+def _go_env(rctx, cache):
+    return {
+        "CGO_ENABLED": "0",
+        "GOCACHE": str(rctx.path(cache)),
+        "GOENV": "off",
+        "GOFLAGS": "-mod=mod",
+        "GOPROXY": "off",
+        "GOTOOLCHAIN": "local",
+        "GOWORK": "off",
+        "HOME": str(rctx.path(cache)),
+    }
+
+_SDK_BUILD = """\
+load("@relkit//rules/private:go_sdk.bzl", "go_sdk")
+
+go_sdk(
+    name = "sdk",
+    builder = "builder",
+    go = "sdk/bin/go",
+    srcs = glob(["sdk/VERSION", "sdk/pkg/tool/**"]),
+    version = "{version}",
+    visibility = ["//visibility:public"],
+)
+"""
+
+def _go_sdk_repository_impl(rctx):
+    version = rctx.attr.version
+    if rctx.attr.host or rctx.os.environ.get("RELKIT_HOST_GO") == "1":
+        # Opt-in: use the Go already on the machine, if it is the pinned version.
+        go = rctx.which("go")
+        if not go:
+            fail("go_sdk: host=True (or RELKIT_HOST_GO=1) but no go on PATH")
+        goroot = _exec(rctx, [go, "env", "GOROOT"], "go env GOROOT").stdout.strip()
+        got = _exec(rctx, [go, "env", "GOVERSION"], "go env GOVERSION").stdout.strip()
+        if got != "go" + version:
+            fail("go_sdk: the host Go is %s, but go%s is pinned; install it or drop the host opt-in to download the pinned SDK" % (got, version))
+        rctx.symlink(goroot, "sdk")
+    else:
+        goos, goarch = _host_platform(rctx)
+        tool_version = "v0.0.1-go%s.%s-%s" % (version, goos, goarch)
+        sha256 = rctx.attr.sha256s.get("%s-%s" % (goos, goarch), "")
+        if not sha256:
+            fail("go_sdk: no sha256 pinned for go%s on %s-%s" % (version, goos, goarch))
+
+        # The module proxy serves every Go release as module golang.org/toolchain.
+        rctx.download_and_extract(
+            url = "%s/golang.org/toolchain/@v/%s.zip" % (rctx.attr.goproxy, tool_version),
+            sha256 = sha256,
+            stripPrefix = "golang.org/toolchain@" + tool_version,
+            output = "sdk",
+        )
+
+        # Module zips carry no file modes; the go command does the same on a toolchain switch.
+        _exec(rctx, ["chmod", "-R", "a+x", "sdk/bin", "sdk/pkg/tool"], "chmod")
+
+    # The action helper is built here because nothing can build Go in an action before it exists.
+    rctx.file("builder_src/go.mod", "module relkit.invalid/builder\n\ngo 1.21\n")
+    rctx.symlink(rctx.attr._builder_src, "builder_src/main.go")
+    env = _go_env(rctx, "tmp")
+    if rctx.os.environ.get("RELKIT_GOCACHE"):
+        env["GOCACHE"] = rctx.os.environ["RELKIT_GOCACHE"]
+    _exec(
+        rctx,
+        [str(rctx.path("sdk/bin/go")), "build", "-trimpath", "-buildvcs=false", "-ldflags=-buildid=", "-o", str(rctx.path("builder")), "."],
+        "building the relkit action helper",
+        environment = env,
+        working_directory = "builder_src",
+    )
+    rctx.delete("tmp")
+    rctx.file("BUILD.bazel", _SDK_BUILD.format(version = version))
+
+go_sdk_repository = repository_rule(
+    implementation = _go_sdk_repository_impl,
+    doc = """Provides the Go SDK the relkit rules build with, as `@<name>//:sdk`.
+
+By default it downloads the pinned release from the Go module proxy, where every
+Go release is published as module `golang.org/toolchain`, and checks its sha256.
+`host = True`, or `RELKIT_HOST_GO=1` in the environment, uses the `go` on PATH
+instead; it must be the pinned version. `RELKIT_GOCACHE=/abs/dir` lends a
+Go build cache to the compilation of relkit's action helper here.""",
+    attrs = {
+        "version": attr.string(default = GO_VERSION, doc = "Go version, without the 'go' prefix."),
+        "sha256s": attr.string_dict(
+            default = GO_TOOLCHAIN_SHA256,
+            doc = "sha256 of the golang.org/toolchain module zip per host, keyed 'linux-amd64'.",
+        ),
+        "host": attr.bool(default = False, doc = "Use the host's Go SDK (explicit opt-in)."),
+        "goproxy": attr.string(default = _GOPROXY, doc = "Go module proxy base URL."),
+        "_builder_src": attr.label(default = "//rules/private/builder:main.go", allow_single_file = True),
+    },
+    environ = ["RELKIT_GOCACHE", "RELKIT_HOST_GO", "PATH"],
+)
+
+_MODULES_BUILD = """\
+load("@relkit//rules/private:go_sdk.bzl", "go_module_cache")
+
+go_module_cache(
+    name = "modules",
+    marker = "go.sum",
+    visibility = ["//visibility:public"],
+)
+"""
+
+def _go_modules_repository_impl(rctx):
+    rctx.symlink(rctx.attr.go_mod, "src/go.mod")
+    go_sum = rctx.read(rctx.attr.go_sum)
+    rctx.file("src/go.sum", go_sum)
+    shared = rctx.os.environ.get("RELKIT_GOMODCACHE", "")
+    if shared:
+        # Opt-in: reuse a machine-wide module cache. Its content is still
+        # checked against go.sum, by `go mod download` here and by `go build`.
+        rctx.symlink(shared, "gomodcache")
+    env = _go_env(rctx, "tmp")
+    env.update({
+        "GOMODCACHE": str(rctx.path("gomodcache")),
+        "GOPROXY": rctx.os.environ.get("RELKIT_GOPROXY", rctx.attr.goproxy),
+        # go.sum is the only source of truth; no checksum database is asked.
+        "GOSUMDB": "off",
+    })
+    _exec(
+        rctx,
+        [str(rctx.path(rctx.attr._go)), "mod", "download"],
+        "go mod download for %s" % rctx.attr.go_mod,
+        environment = env,
+        working_directory = "src",
+    )
+    if rctx.read("src/go.sum") != go_sum:
+        fail("%s lacks checksums for some required modules; run `go mod tidy` and commit go.sum" % rctx.attr.go_sum)
+    rctx.delete("tmp")
+
+    # The marker is what build actions depend on: go.sum names every module by hash.
+    rctx.file("go.sum", go_sum)
+    rctx.file("BUILD.bazel", _MODULES_BUILD)
+
+go_modules_repository = repository_rule(
+    implementation = _go_modules_repository_impl,
+    doc = """Downloads the modules a go.mod needs into a module cache, checked against go.sum.
+
+`go_release_binary(modules = "@<name>//:modules")` builds with it and with
+GOPROXY=off. `RELKIT_GOMODCACHE=/abs/dir` shares one module cache between
+workspaces; `RELKIT_GOPROXY` overrides the proxy (e.g. a file:// mirror).""",
+    attrs = {
+        "go_mod": attr.label(mandatory = True, allow_single_file = True, doc = "The go.mod file."),
+        "go_sum": attr.label(mandatory = True, allow_single_file = True, doc = "Its go.sum file."),
+        "goproxy": attr.string(default = _GOPROXY, doc = "Go module proxy."),
+        "_go": attr.label(default = "@relkit_go_sdk//:sdk/bin/go", allow_single_file = True),
+    },
+    environ = ["RELKIT_GOMODCACHE", "RELKIT_GOPROXY"],
+)
+
+_RELKIT_BUILD = """\
+load("@relkit//rules/toolchains:relkit_toolchain.bzl", "relkit_toolchain")
+
+relkit_toolchain(
+    name = "relkit",
+    relkit = "relkit_bin",
+    version = "{version}",
+)
+
+exports_files(["relkit_bin"])
+
+toolchain(
+    name = "toolchain",
+    exec_compatible_with = {exec_constraints},
+    toolchain = ":relkit",
+    toolchain_type = "@relkit//rules/toolchains:relkit_toolchain_type",
+)
+"""
+
+_CONSTRAINTS = {
+    "darwin-amd64": ["@platforms//os:osx", "@platforms//cpu:x86_64"],
+    "darwin-arm64": ["@platforms//os:osx", "@platforms//cpu:aarch64"],
+    "linux-amd64": ["@platforms//os:linux", "@platforms//cpu:x86_64"],
+    "linux-arm64": ["@platforms//os:linux", "@platforms//cpu:aarch64"],
+}
+
+def _relkit_prebuilt_repository_impl(rctx):
+    goos, goarch = _host_platform(rctx)
+    key = "%s-%s" % (goos, goarch)
+    version = rctx.attr.version
+    sha256 = rctx.attr.sha256s.get(key) or RELKIT_SHA256.get(version, {}).get(key, "")
+    if not sha256:
+        fail("relkit_prebuilt: no sha256 pinned for relkit %s on %s" % (version, key))
+    rctx.download_and_extract(
+        url = rctx.attr.url_template.format(version = version, platform = key),
+        sha256 = sha256,
+    )
+    rctx.symlink("relkit", "relkit_bin")
+    rctx.file("BUILD.bazel", _RELKIT_BUILD.format(
+        version = version,
+        exec_constraints = repr(_CONSTRAINTS[key]),
+    ))
+
+relkit_prebuilt_repository = repository_rule(
+    implementation = _relkit_prebuilt_repository_impl,
+    doc = """Downloads a released relkit binary for the host, pinned by sha256.
+
+Register `@<name>//:toolchain` to use it instead of building relkit from source.""",
+    attrs = {
+        "version": attr.string(mandatory = True, doc = "relkit release tag, e.g. v1.0.0."),
+        "sha256s": attr.string_dict(doc = "sha256 per host ('linux-amd64'); defaults to the table in versions.bzl."),
+        "url_template": attr.string(
+            default = "https://github.com/relkit/relkit/releases/download/{version}/relkit-{version}-{platform}.tar.gz",
+            doc = "Download URL with {version} and {platform} placeholders.",
+        ),
+    },
+)

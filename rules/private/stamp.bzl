@@ -1,0 +1,54 @@
+"""The release stamp: commit and commit time, from Bazel stamping."""
+
+load(":providers.bzl", "GoSdkInfo", "ReleaseStampInfo")
+
+# Keys a --workspace_status_command must print for stamped release builds.
+STAMP_KEYS = ["STABLE_COMMIT_DATE", "STABLE_COMMIT_EPOCH", "STABLE_GIT_COMMIT"]
+
+# Used without --stamp: obviously not a real commit, and a time every archive
+# format can store (zip cannot go before 1980).
+UNSTAMPED = {
+    "STABLE_COMMIT_DATE": "1980-01-01T00:00:00Z",
+    "STABLE_COMMIT_EPOCH": "315532800",
+    "STABLE_GIT_COMMIT": "0000000000000000000000000000000000000000",
+}
+
+def _release_stamp_impl(ctx):
+    out = ctx.actions.declare_file(ctx.label.name + ".txt")
+    if ctx.attr.stamp:
+        sdk = ctx.attr._sdk[GoSdkInfo]
+        args = ctx.actions.args()
+        args.add("stamp")
+        args.add("--status", ctx.info_file)
+        args.add("--out", out)
+        args.add_all(STAMP_KEYS)
+        ctx.actions.run(
+            executable = sdk.builder,
+            arguments = [args],
+            inputs = [ctx.info_file],
+            outputs = [out],
+            mnemonic = "RelkitStamp",
+            progress_message = "Relkit stamp %{label}",
+        )
+    else:
+        ctx.actions.write(out, "".join(["%s %s\n" % (k, UNSTAMPED[k]) for k in STAMP_KEYS]))
+    return [
+        ReleaseStampInfo(file = out, stamped = ctx.attr.stamp),
+        DefaultInfo(files = depset([out])),
+    ]
+
+release_stamp = rule(
+    implementation = _release_stamp_impl,
+    doc = """Extracts the release keys from Bazel's stable status into a small file.
+
+With --stamp, the values come from the --workspace_status_command, which must
+print STABLE_GIT_COMMIT, STABLE_COMMIT_EPOCH and STABLE_COMMIT_DATE (the commit
+time, never the wall clock). The file holds nothing else, so actions reading it
+are still remote-cache hits on other machines. Without --stamp it holds fixed
+placeholder values.""",
+    attrs = {
+        "stamp": attr.bool(mandatory = True, doc = "Whether --stamp is on; set with a select()."),
+        "_sdk": attr.label(default = "@relkit_go_sdk//:sdk", providers = [GoSdkInfo], cfg = "exec"),
+    },
+    provides = [ReleaseStampInfo],
+)

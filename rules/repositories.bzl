@@ -1,0 +1,53 @@
+"""WORKSPACE setup of the relkit rules (Bazel 4.2+; bzlmod users see rules/extensions.bzl).
+
+    load("@relkit//rules:repositories.bzl", "relkit_dependencies", "go_modules")
+    relkit_dependencies()
+    go_modules(name = "my_go_modules", go_mod = "//:go.mod", go_sum = "//:go.sum")
+    register_toolchains("@relkit//rules/toolchains:from_source")  # or a relkit_prebuilt
+"""
+
+load(
+    "//rules/private:repositories.bzl",
+    "go_modules_repository",
+    "go_sdk_repository",
+    "relkit_prebuilt_repository",
+)
+
+def relkit_dependencies(go_sdk_host = False):
+    """Declares the Go SDK and the modules relkit itself is built from.
+
+    Args:
+      go_sdk_host: use the host's Go SDK instead of the pinned download
+        (explicit opt-in; the host Go must be the pinned version).
+    """
+    if not native.existing_rule("relkit_go_sdk"):
+        go_sdk_repository(name = "relkit_go_sdk", host = go_sdk_host)
+    if not native.existing_rule("relkit_go_modules"):
+        # Fetched only when relkit is built from source.
+        go_modules_repository(
+            name = "relkit_go_modules",
+            go_mod = "@relkit//:go.mod",
+            go_sum = "@relkit//:go.sum",
+        )
+
+def go_modules(name, go_mod, go_sum):
+    """Declares a Go module cache for a go.mod, checked against its go.sum.
+
+    Args:
+      name: repository name; use "@<name>//:modules" as go_release_binary's modules.
+      go_mod: label of go.mod.
+      go_sum: label of go.sum.
+    """
+    go_modules_repository(name = name, go_mod = go_mod, go_sum = go_sum)
+
+def relkit_prebuilt(name, version, sha256s = {}, url_template = None):
+    """Declares a released relkit binary; register "@<name>//:toolchain".
+
+    Args:
+      name: repository name.
+      version: relkit release tag, e.g. "v1.0.0".
+      sha256s: sha256 per host ("linux-amd64"); default: the table pinned in relkit.
+      url_template: download URL with {version} and {platform}; default: GitHub releases.
+    """
+    kwargs = {"url_template": url_template} if url_template else {}
+    relkit_prebuilt_repository(name = name, version = version, sha256s = sha256s, **kwargs)

@@ -1,0 +1,137 @@
+"""Unit and analysis tests of the Starlark logic in //rules."""
+
+load("@bazel_skylib//lib:unittest.bzl", "analysistest", "asserts", "unittest")
+load("//rules:defs.bzl", "ConnectorReleaseInfo")
+load("//rules/private:go_release_binary.bzl", "substitute_known")
+load("//rules/private:platforms.bzl", "PLATFORMS", "check_platforms", "platform_label")
+
+def _fake_binary_impl(ctx):
+    out = ctx.actions.declare_file(ctx.label.name)
+    ctx.actions.write(out, "", is_executable = True)
+    return [DefaultInfo(executable = out)]
+
+fake_binary = rule(
+    implementation = _fake_binary_impl,
+    doc = "An executable that is never run: a stand-in binary for analysis tests.",
+    executable = True,
+)
+
+def _check_platforms_test_impl(ctx):
+    env = unittest.begin(ctx)
+    asserts.equals(env, None, check_platforms("platforms", sorted(PLATFORMS.keys())))
+    asserts.equals(env, None, check_platforms("platforms", ["windows/arm64"]))
+    msg = check_platforms("platforms", ["linux/amd64", "plan9/amd64"])
+    asserts.true(env, msg.startswith('platforms: "plan9/amd64" is not supported; supported: darwin/amd64,'), msg)
+    asserts.equals(env, 'platforms: "linux/amd64" is listed twice', check_platforms("platforms", ["linux/amd64", "linux/amd64"]))
+    asserts.true(env, check_platforms("platforms", []).startswith("platforms: empty"))
+    asserts.true(env, check_platforms("platforms", ["linux-amd64"]) != None, "os-arch form is not an attribute value")
+    return unittest.end(env)
+
+_check_platforms_test = unittest.make(_check_platforms_test_impl)
+
+def _platform_label_test_impl(ctx):
+    env = unittest.begin(ctx)
+    for key in PLATFORMS:
+        label = platform_label(key)
+        asserts.true(env, label.endswith("//rules/platforms:" + key.replace("/", "_")), label)
+    return unittest.end(env)
+
+_platform_label_test = unittest.make(_platform_label_test_impl)
+
+def _substitute_known_test_impl(ctx):
+    env = unittest.begin(ctx)
+    known = {"TAG": "v1.2.3", "VERSION": "1.2.3"}
+    asserts.equals(env, "1.2.3", substitute_known("{VERSION}", known))
+    asserts.equals(env, "v1.2.3-{STABLE_GIT_COMMIT}", substitute_known("{TAG}-{STABLE_GIT_COMMIT}", known))
+    asserts.equals(env, "plain", substitute_known("plain", known))
+    return unittest.end(env)
+
+_substitute_known_test = unittest.make(_substitute_known_test_impl)
+
+def _release_provider_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    info = analysistest.target_under_test(env)[ConnectorReleaseInfo]
+    asserts.equals(env, "v1.2.3", info.tag)
+    asserts.equals(env, "1.2.3", info.version)
+    asserts.equals(env, ["linux/arm64", "windows/amd64"], info.platforms)
+    asserts.equals(env, ["fake-v1.2.3-linux-arm64.tar.gz", "fake-v1.2.3-windows-amd64.zip"], sorted([f.basename for f in info.archives.values()]))
+    asserts.equals(env, "fake_1.2.3_checksums.txt", info.checksums.basename)
+    asserts.equals(env, "release_fixture", info.tree.basename)
+    asserts.true(env, info.tree.is_directory)
+    names = sorted([f.basename for f in info.files.to_list()])
+    asserts.equals(env, [
+        "fake-v1.2.3-linux-arm64.tar.gz",
+        "fake-v1.2.3-linux-arm64.tar.gz.sbom.json",
+        "fake-v1.2.3-windows-amd64.zip",
+        "fake-v1.2.3-windows-amd64.zip.sbom.json",
+        "fake_1.2.3_checksums.txt",
+        "fixture.mdx",
+        "index.json",
+        "manifest.json",
+        "provenance.intoto.json",
+    ], names)
+    mnemonics = sorted({a.mnemonic: True for a in analysistest.target_actions(env)}.keys())
+    asserts.equals(env, ["RelkitArchive", "RelkitChecksums", "RelkitManifest", "RelkitProvenance", "RelkitSbom", "RelkitTree", "RelkitValidateInputs"], [m for m in mnemonics if m != "FileWrite"])
+    return analysistest.end(env)
+
+_release_provider_test = analysistest.make(
+    _release_provider_test_impl,
+    config_settings = {"//release:tag": "v1.2.3"},
+)
+
+def _expect_failure_impl(ctx):
+    env = analysistest.begin(ctx)
+    asserts.expect_failure(env, ctx.attr.message)
+    return analysistest.end(env)
+
+_expect_failure_test = analysistest.make(
+    _expect_failure_impl,
+    expect_failure = True,
+    attrs = {"message": attr.string()},
+)
+
+_bad_tag_test = analysistest.make(
+    _expect_failure_impl,
+    expect_failure = True,
+    attrs = {"message": attr.string()},
+    config_settings = {"//release:tag": "v1/2"},
+)
+
+def starlark_test_suite(name):
+    """Declares the Starlark tests and the fixtures they analyse.
+
+    Args:
+      name: name of the test_suite.
+    """
+    unittest.suite(
+        name + "_unit",
+        _check_platforms_test,
+        _platform_label_test,
+        _substitute_known_test,
+    )
+    _release_provider_test(name = "release_provider_test", target_under_test = ":release_fixture")
+    _expect_failure_test(
+        name = "unsupported_platform_test",
+        target_under_test = ":unsupported_platform_fixture",
+        message = 'platforms: "plan9/amd64" is not supported',
+    )
+    _expect_failure_test(
+        name = "not_executable_test",
+        target_under_test = ":not_executable_fixture",
+        message = "binary: //rules/tests:not_executable is not executable",
+    )
+    _bad_tag_test(
+        name = "bad_tag_test",
+        target_under_test = ":release_fixture",
+        message = "tag (--@relkit//release:tag): \"v1/2\" cannot name release files",
+    )
+    native.test_suite(
+        name = name,
+        tests = [
+            name + "_unit",
+            ":bad_tag_test",
+            ":not_executable_test",
+            ":release_provider_test",
+            ":unsupported_platform_test",
+        ],
+    )

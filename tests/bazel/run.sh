@@ -1,0 +1,439 @@
+#!/usr/bin/env bash
+# End-to-end checks of relkit's Bazel rules with Debian's Bazel 4.2.3.
+#
+#   tests/bazel/run.sh [STEP...]    steps: lint unit remote-cache release bad-input
+#                                   relkit-edit (default: all, in that order)
+#
+# Builds examples/baton-example's //:release from two fresh checkouts (different
+# paths, different output bases) and checks the trees: binaries per platform,
+# archive contents, checksums, manifest, SBOM and provenance subjects, identical
+# bytes in both trees, and the linux/amd64 binary against a plain `go build`.
+# Measures an nginx remote cache on 127.0.0.1, and checks that bad inputs fail
+# early with a message naming the attribute.
+#
+# Environment:
+#   BAZEL                 Bazel 4 binary (default bazel-4)
+#   RELKIT_TEST_WORK      work directory to keep (default: a fresh temp dir, removed)
+#   RELKIT_TEST_GOCACHE   Go build cache the builds share (default: a fresh one,
+#                         so the first build is cold)
+#   RELKIT_GOMODCACHE     module cache the Go module repositories reuse
+#                         (default $HOME/.cache/relkit-go/mod)
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+BAZEL=${BAZEL:-bazel-4}
+TAG=v1.2.3
+ORG=ConductorOne
+REPO=baton-example
+BASE_URL=https://dist.conductorone.com
+PLATFORMS=(darwin-amd64 darwin-arm64 linux-amd64 linux-arm64 windows-amd64 windows-arm64)
+PORT=${RELKIT_TEST_CACHE_PORT:-9092}
+
+work=${RELKIT_TEST_WORK:-}
+if [ -z "${work}" ]; then
+  work=$(mktemp -d /tmp/relkit-bazel-test.XXXXXX)
+  trap 'cleanup; rm -rf "${work}"' EXIT
+else
+  mkdir -p "${work}"
+  trap cleanup EXIT
+fi
+gocache=${RELKIT_TEST_GOCACHE:-${work}/gocache}
+export RELKIT_GOMODCACHE=${RELKIT_GOMODCACHE:-${HOME}/.cache/relkit-go/mod}
+# Compiling relkit's action helper while fetching the SDK has its own cache:
+# it is repository work, which no action cache can serve.
+export RELKIT_GOCACHE=${RELKIT_GOCACHE:-${work}/gocache-fetch}
+mkdir -p "${gocache}" "${RELKIT_GOCACHE}"
+
+failures=0
+log() { printf '\n== %s\n' "$*" >&2; }
+pass() { printf 'ok    %s\n' "$*" >&2; }
+fail() {
+  printf 'FAIL  %s\n' "$*" >&2
+  failures=$((failures + 1))
+}
+
+# Every Bazel server the tests start has its output base at ${work}/ob-*.
+cleanup() {
+  "${root}/testing/remote-cache.sh" stop "${work}/remote-cache" >/dev/null 2>&1 || true
+  local ob
+  for ob in "${work}"/ob-*; do
+    [ -d "${ob}" ] && "${BAZEL}" --output_base="${ob}" shutdown >/dev/null 2>&1 || true
+  done
+}
+
+# bazel_in OUTPUT_BASE DIR ARGS...: runs Bazel in DIR with its own output base.
+bazel_in() {
+  local ob=$1 dir=$2
+  shift 2
+  (cd "${dir}" && "${BAZEL}" --output_base="${ob}" "$@")
+}
+
+release_flags=(
+  --config=release
+  "--@relkit//release:tag=${TAG}"
+  "--@relkit//release:gocache=${gocache}"
+  "--sandbox_writable_path=${gocache}"
+)
+
+# checkout NAME: a copy of the working tree committed at a fixed time, so that
+# every checkout has the same commit and commit time wherever it lives.
+checkout() {
+  local dest=${work}/$1/relkit
+  if [ ! -d "${dest}/.git" ]; then
+    mkdir -p "${dest}"
+    (cd "${root}" && git ls-files -co --exclude-standard -z | grep -zv '^bazel-' | xargs -0 tar -cf - --no-recursion) |
+      tar -xf - -C "${dest}"
+    (
+      cd "${dest}"
+      git init -q
+      git add -A
+      GIT_AUTHOR_NAME=relkit GIT_AUTHOR_EMAIL=test@relkit.invalid GIT_COMMITTER_NAME=relkit \
+        GIT_COMMITTER_EMAIL=test@relkit.invalid GIT_AUTHOR_DATE=2026-01-02T03:04:05Z \
+        GIT_COMMITTER_DATE=2026-01-02T03:04:05Z git commit -q -m "test checkout"
+    )
+  fi
+  echo "${dest}"
+}
+
+# build_release CHECKOUT OUTPUT_BASE LOG [ARGS...]: builds the example's
+# //:release, copies the tree to CHECKOUT.tree, and prints the seconds taken.
+build_release() {
+  local co=$1 ob=$2 logfile=$3
+  shift 3
+  local start end
+  start=$(date +%s.%N)
+  if ! bazel_in "${ob}" "${co}/examples/baton-example" build "${release_flags[@]}" "$@" //:release >"${logfile}" 2>&1; then
+    tail -40 "${logfile}" >&2
+    echo "build failed; log: ${logfile}" >&2
+    return 1
+  fi
+  end=$(date +%s.%N)
+  rm -rf "${co}.tree"
+  cp -rL "${co}/examples/baton-example/bazel-bin/release" "${co}.tree"
+  echo "${start} ${end}" | awk '{printf "%.1f\n", $2 - $1}'
+}
+
+step_lint() {
+  log "buildifier --lint=warn"
+  local files
+  mapfile -t files < <(cd "${root}" && git ls-files -co --exclude-standard |
+    grep -E '(^|/)(BUILD\.bazel|WORKSPACE\.bazel|MODULE\.bazel|[^/]*\.bzl)$' | grep -v '^bazel-')
+  if (cd "${root}" && buildifier --lint=warn --mode=check "${files[@]}"); then
+    pass "buildifier: ${#files[@]} files formatted and lint-clean"
+  else
+    (cd "${root}" && buildifier --lint=warn --mode=check "${files[@]}") || true
+    fail "buildifier"
+  fi
+}
+
+step_unit() {
+  log "Starlark unit and analysis tests"
+  if bazel_in "${work}/ob-unit" "$(checkout unit)" test --config=ci //rules/tests:starlark_tests >"${work}/unit.log" 2>&1; then
+    pass "bazel test //rules/tests:starlark_tests ($(grep -c PASSED "${work}/unit.log") targets)"
+  else
+    tail -40 "${work}/unit.log" >&2
+    fail "starlark tests; log: ${work}/unit.log"
+  fi
+}
+
+# remote_hits LOG: prints "HITS TOTAL" from Bazel's process summary, counting
+# only processes that could be cached (not internal ones).
+remote_hits() {
+  sed -n 's/^INFO: \([0-9]*\) processes*: \(.*\)\.$/\1 \2/p' "$1" | tail -1 | awk '{
+    total = $1; hits = 0; internal = 0
+    for (i = 2; i <= NF; i++) {
+      if ($(i+1) ~ /^remote/ && $(i+2) ~ /^cache/) hits = $i
+      if ($(i+1) ~ /^internal/) internal = $i
+    }
+    print hits, total - internal
+  }'
+}
+
+step_remote_cache() {
+  log "remote cache (nginx on 127.0.0.1:${PORT})"
+  local url co cold warm hits
+  url=$("${root}/testing/remote-cache.sh" start "${work}/remote-cache" "${PORT}")
+  co=$(checkout c)
+  cold=$(build_release "${co}" "${work}/ob-c" "${work}/c.log" --remote_cache="${url}") || {
+    fail "cold build with the remote cache"
+    return
+  }
+  bazel_in "${work}/ob-c" "${co}" shutdown >/dev/null 2>&1 || true
+  # The second build starts from a fresh output base with an empty Go build
+  # cache: only Bazel's repository download cache and the fetch-time
+  # Go cache (RELKIT_GOCACHE) remain.
+  # The cache's path is part of the action keys, so it keeps its path but is
+  # emptied: the warm one comes back for the later steps.
+  mv "${gocache}" "${gocache}.warm"
+  mkdir -p "${gocache}"
+  warm=$(build_release "${co}" "${work}/ob-d" "${work}/d.log" --remote_cache="${url}") || {
+    fail "second build with the remote cache"
+    return
+  }
+  rm -rf "${gocache}"
+  mv "${gocache}.warm" "${gocache}"
+  bazel_in "${work}/ob-d" "${co}" shutdown >/dev/null 2>&1 || true
+  read -r hits total < <(remote_hits "${work}/d.log")
+  "${root}/testing/remote-cache.sh" stop "${work}/remote-cache"
+  printf 'remote cache: cold %ss, fresh output base %ss (%s%% of cold), %s/%s actions were remote hits (%s%%)\n' \
+    "${cold}" "${warm}" "$(awk -v a="${warm}" -v b="${cold}" 'BEGIN{printf "%.1f", 100*a/b}')" \
+    "${hits}" "${total}" "$(awk -v a="${hits}" -v b="${total}" 'BEGIN{printf "%.0f", b ? 100*a/b : 0}')"
+  if awk -v h="${hits}" -v t="${total}" 'BEGIN{exit !(t > 0 && h / t >= 0.9)}'; then
+    pass "at least 90% remote cache hits"
+  else
+    fail "remote cache hits ${hits}/${total} below 90%"
+  fi
+  if awk -v a="${warm}" -v b="${cold}" 'BEGIN{exit !(a < 0.1 * b)}'; then
+    pass "second build under 10% of the cold time"
+  else
+    fail "second build ${warm}s is not under 10% of the cold ${cold}s"
+  fi
+}
+
+# expected_file OS ARCH: the pattern `file` prints for that platform's binary.
+expected_file() {
+  case "$1-$2" in
+  linux-amd64) echo 'ELF 64-bit LSB executable, x86-64' ;;
+  linux-arm64) echo 'ELF 64-bit LSB executable, ARM aarch64' ;;
+  darwin-amd64) echo 'Mach-O 64-bit x86_64 executable' ;;
+  darwin-arm64) echo 'Mach-O 64-bit arm64 executable' ;;
+  windows-amd64) echo 'PE32\+ executable .*x86-64' ;;
+  windows-arm64) echo 'PE32\+ executable .*Aarch64' ;;
+  esac
+}
+
+sha256() { sha256sum "$1" | cut -d' ' -f1; }
+
+# check_tree DIR: checks one release tree.
+check_tree() {
+  local tree=$1 ver=${TAG#v} key os arch name archive bin entries digest tmp
+  tmp=$(mktemp -d "${work}/extract.XXXXXX")
+  local archives=()
+  for key in "${PLATFORMS[@]}"; do
+    os=${key%-*} arch=${key#*-}
+    bin=${REPO}
+    [ "${os}" = windows ] && bin=${REPO}.exe
+    if [ "${os}" = linux ]; then name=${REPO}-${TAG}-${key}.tar.gz; else name=${REPO}-${TAG}-${key}.zip; fi
+    archive=${tree}/${name}
+    archives+=("${name}")
+    if [ ! -f "${archive}" ]; then
+      fail "${name} missing"
+      continue
+    fi
+    if [ "${os}" = linux ]; then
+      entries=$(tar -tzf "${archive}")
+      tar -xzf "${archive}" -C "${tmp}"
+    else
+      entries=$(unzip -Z1 "${archive}")
+      unzip -qo "${archive}" -d "${tmp}"
+    fi
+    [ "${entries}" = "${bin}" ] || fail "${name} holds '${entries}', want only '${bin}'"
+    if file -b "${tmp}/${bin}" | grep -Eq "$(expected_file "${os}" "${arch}")"; then
+      pass "${name}: $(file -b "${tmp}/${bin}" | cut -d, -f1-2)"
+    else
+      fail "${name}: $(file -b "${tmp}/${bin}"), want $(expected_file "${os}" "${arch}")"
+    fi
+    rm -f "${tmp}/${bin}"
+
+    # The SBOM describes this archive's content.
+    local sbom=${archive}.sbom.json
+    if jq -e '.spdxVersion == "SPDX-2.3"' "${sbom}" >/dev/null 2>&1; then
+      digest=$(sha256 "${archive}")
+      if grep -q "${digest}" "${sbom}"; then
+        pass "${name}.sbom.json: SPDX 2.3 naming the archive digest"
+      else
+        fail "${name}.sbom.json does not name the archive's sha256 ${digest}"
+      fi
+    else
+      fail "${name}.sbom.json is not an SPDX 2.3 document"
+    fi
+  done
+
+  # The tree holds the release files and nothing else.
+  local want_files got_files
+  want_files=$(
+    printf '%s\n' "${archives[@]}" | sed 'p; s/$/.sbom.json/'
+    printf '%s\n' "${REPO}_${ver}_checksums.txt" index.json manifest.json provenance.intoto.json \
+      registry/baton_capabilities.json registry/config_schema.json registry/connector.mdx
+  )
+  got_files=$(cd "${tree}" && find . -type f | sed 's|^\./||' | sort)
+  if [ "$(echo "${want_files}" | sort)" = "${got_files}" ]; then
+    pass "the tree holds exactly the $(echo "${got_files}" | wc -l) release files"
+  else
+    fail "tree files differ:"$'\n'"$(diff <(echo "${want_files}" | sort) <(echo "${got_files}"))"
+  fi
+
+  local sums=${tree}/${REPO}_${ver}_checksums.txt
+  if (cd "${tree}" && sha256sum --quiet -c "$(basename "${sums}")") &&
+    [ "$(cut -d' ' -f3 "${sums}" | sort | tr '\n' ' ')" = "$(printf '%s\n' "${archives[@]}" | sort | tr '\n' ' ')" ]; then
+    pass "checksums: the six archives, all matching"
+  else
+    fail "checksums file does not list exactly the six archives with matching digests"
+  fi
+
+  # Provenance subjects are the archives with their digests.
+  local want got
+  want=$(for a in "${archives[@]}"; do echo "${a} $(sha256 "${tree}/${a}")"; done | sort)
+  got=$(jq -r '.subject[] | "\(.name) \(.digest.sha256)"' "${tree}/provenance.intoto.json" | sort)
+  if [ "${want}" = "${got}" ]; then pass "provenance subjects match the archive digests"; else fail "provenance subjects differ: ${got}"; fi
+
+  # Manifest: every platform key plus checksums, with digests, sizes and hrefs.
+  local m=${tree}/manifest.json base=${BASE_URL}/releases/${ORG}/${REPO}/${TAG}
+  got=$(jq -r '.assets | to_entries[] | "\(.key) \(.value.filename) \(.value.sha256) \(.value.sizeBytes) \(.value.href)"' "${m}" | sort)
+  want=$(
+    for key in "${PLATFORMS[@]}"; do
+      if [ "${key%-*}" = linux ]; then name=${REPO}-${TAG}-${key}.tar.gz; else name=${REPO}-${TAG}-${key}.zip; fi
+      echo "${key} ${name} $(sha256 "${tree}/${name}") $(stat -c %s "${tree}/${name}") ${base}/${name}"
+    done
+    name=$(basename "${sums}")
+    echo "checksums ${name} $(sha256 "${sums}") $(stat -c %s "${sums}") ${base}/${name}"
+  )
+  want=$(echo "${want}" | sort)
+  if [ "${want}" = "${got}" ] && jq -e --arg t "${TAG}" '.version == "2" and .semver == $t and .name == "baton-example" and .org == "ConductorOne"' "${m}" >/dev/null; then
+    pass "manifest.json: keys, digests, sizes and hrefs"
+  else
+    fail "manifest.json assets differ:"$'\n'"${got}"$'\n'"want:"$'\n'"${want}"
+  fi
+
+  # The index names files that exist.
+  local missing
+  missing=$(jq -r '[.artifacts[].archive, .artifacts[].sbom, .checksums, .provenance, .manifest, .registry[]] | .[]' "${tree}/index.json" |
+    while read -r f; do [ -e "${tree}/${f}" ] || echo "${f}"; done)
+  if [ -z "${missing}" ] && [ "$(jq '.artifacts | length' "${tree}/index.json")" = 6 ]; then
+    pass "index.json lists six platforms; every file it names exists"
+  else
+    fail "index.json names missing files: ${missing}"
+  fi
+  rm -rf "${tmp}"
+}
+
+step_release() {
+  log "release tree from two checkouts"
+  local a b ta tb
+  a=$(checkout a)
+  b=$(checkout b)
+  ta=$(build_release "${a}" "${work}/ob-a" "${work}/a.log") || {
+    fail "bazel build //:release in ${a}"
+    return
+  }
+  pass "bazel build //:release (checkout a) in ${ta}s"
+  check_tree "${a}.tree"
+
+  tb=$(build_release "${b}" "${work}/ob-b" "${work}/b.log") || {
+    fail "bazel build //:release in ${b}"
+    return
+  }
+  pass "bazel build //:release (checkout b, other path and output base) in ${tb}s"
+  if diff <(cd "${a}.tree" && find . -type f | sort | xargs sha256sum) \
+    <(cd "${b}.tree" && find . -type f | sort | xargs sha256sum) >"${work}/tree.diff"; then
+    pass "both trees are identical ($(find "${a}.tree" -type f | wc -l) files, sha256 each)"
+  else
+    cat "${work}/tree.diff" >&2
+    fail "the trees of the two checkouts differ"
+  fi
+
+  # Anyone can rebuild the linux/amd64 binary without Bazel.
+  local commit date plain
+  commit=$(git -C "${a}" rev-parse HEAD)
+  date=$(TZ=UTC git -C "${a}" log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd)
+  plain=${work}/plain
+  mkdir -p "${plain}"
+  (cd "${a}/examples/baton-example" && env -u GOFLAGS CGO_ENABLED=0 GOOS=linux GOARCH=amd64 GOTOOLCHAIN=local GOWORK=off \
+    go build -trimpath -buildvcs=false \
+    -ldflags="-buildid= -X main.commit=${commit} -X main.date=${date} -X main.version=${TAG#v}" \
+    -o "${plain}/${REPO}" ./cmd/baton-example)
+  tar -xzf "${a}.tree/${REPO}-${TAG}-linux-amd64.tar.gz" -C "${work}" "${REPO}"
+  if cmp -s "${plain}/${REPO}" "${work}/${REPO}"; then
+    pass "linux/amd64 binary equals plain 'go build' ($(go version | cut -d' ' -f3)): $(sha256 "${plain}/${REPO}")"
+  else
+    fail "linux/amd64 binary differs from plain 'go build'"
+  fi
+  "${work}/${REPO}" version | grep -q "${TAG#v} (commit ${commit}, built ${date})" &&
+    pass "stamped: $("${work}/${REPO}" version)" || fail "version output: $("${work}/${REPO}" version)"
+}
+
+# expect_failure NAME PATTERN SNIPPET BAZEL-ARGS...: with SNIPPET appended to
+# the example's BUILD.bazel, the build must fail with a message matching PATTERN.
+expect_failure() {
+  local name=$1 pattern=$2 snippet=$3 co
+  shift 3
+  co=$(checkout a)
+  printf '\n%s\n' "${snippet}" >>"${co}/examples/baton-example/BUILD.bazel"
+  if bazel_in "${work}/ob-a" "${co}/examples/baton-example" build "${release_flags[@]}" "$@" >"${work}/bad-${name}.log" 2>&1; then
+    fail "${name}: the build succeeded"
+  elif grep -Eq "${pattern}" "${work}/bad-${name}.log"; then
+    pass "${name}: $(grep -Eo "${pattern}.*" "${work}/bad-${name}.log" | head -1 | cut -c1-160)"
+  else
+    tail -20 "${work}/bad-${name}.log" >&2
+    fail "${name}: failed without '${pattern}'"
+  fi
+  git -C "${co}" checkout -q -- examples/baton-example/BUILD.bazel
+}
+
+step_bad_input() {
+  log "bad inputs fail early, naming the attribute"
+  expect_failure malformed-tag 'tag "1.2.3": must start with' "" --@relkit//release:tag=1.2.3 //:release
+  expect_failure not-executable 'binary: //:bad is not executable' '
+filegroup(name = "bad", srcs = ["go.mod"])
+
+connector_release(name = "bad_release", binary = ":bad", org = "ConductorOne", repo = "baton-example")' //:bad_release
+  expect_failure unsupported-platform 'platforms: "plan9/amd64" is not supported' '
+connector_release(
+    name = "bad_release",
+    binary = ":baton-example",
+    org = "ConductorOne",
+    platforms = ["linux/amd64", "plan9/amd64"],
+    repo = "baton-example",
+)' //:bad_release
+  expect_failure missing-docs 'docs: "docs/missing.mdx" does not exist' '
+connector_release(
+    name = "bad_release",
+    binary = ":baton-example",
+    docs = "docs/missing.mdx",
+    org = "ConductorOne",
+    repo = "baton-example",
+)' //:bad_release
+}
+
+# After a change to one relkit .go file, a warm rebuild recompiles that
+# package and links: the ~900 dependency modules come from the shared GOCACHE.
+step_relkit_edit() {
+  log "warm rebuild after editing one relkit .go file"
+  local co t
+  co=$(checkout a)
+  build_release "${co}" "${work}/ob-a" "${work}/edit0.log" >/dev/null || {
+    fail "warm build before the edit"
+    return
+  }
+  printf '\n// Edited by tests/bazel/run.sh.\nvar _ = "%s"\n' "$(date +%s%N)" >>"${co}/tools/cmd/relkit/main.go"
+  t=$(build_release "${co}" "${work}/ob-a" "${work}/edit.log") || {
+    fail "rebuild after editing tools/cmd/relkit/main.go"
+    return
+  }
+  git -C "${co}" checkout -q -- tools/cmd/relkit/main.go
+  printf 'relkit edit: //:release rebuilt in %ss (relkit relinked, every package step rerun)\n' "${t}"
+  pass "warm rebuild after a one-file relkit edit: ${t}s"
+}
+
+steps=("$@")
+[ ${#steps[@]} -gt 0 ] || steps=(lint unit remote-cache release bad-input relkit-edit)
+for s in "${steps[@]}"; do
+  case "${s}" in
+  lint) step_lint ;;
+  unit) step_unit ;;
+  remote-cache) step_remote_cache ;;
+  release) step_release ;;
+  bad-input) step_bad_input ;;
+  relkit-edit) step_relkit_edit ;;
+  *)
+    echo "unknown step ${s}" >&2
+    exit 2
+    ;;
+  esac
+done
+
+if [ "${failures}" -gt 0 ]; then
+  echo "tests/bazel: ${failures} check(s) failed" >&2
+  exit 1
+fi
+echo "tests/bazel: all checks passed" >&2
