@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 command -v go >/dev/null || { echo "error: Go 1.26 is required (go not on PATH)" >&2; exit 1; }
-apt_install file unzip zip ca-certificates iproute2 openssl curl jq
+apt_install file unzip zip ca-certificates iproute2 openssl curl jq shellcheck
 scripts/install-msi-tools.sh
 go mod download
 mkdir -p bin

@@ -6,7 +6,7 @@
 # Environment:
 #   RELKIT_FUZZTIME   time per fuzz target (default 10s)
 #   RELKIT_SKIP       space-separated stages to skip: lint unit example fuzz
-#                     sigstore oci publish bazel
+#                     workflows sigstore oci publish bazel
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -61,6 +61,7 @@ skip fuzz || stage fuzz fuzz
 # namespace; their Go test lines join the count.
 # Script checks print "NAME: ok: ..." or "NAME: FAIL: ..." lines.
 e2e() { "$1" 2>&1 | tee -a "$log/go-test.out" >&2; return "${PIPESTATUS[0]}"; }
+skip workflows || stage lint-workflows e2e scripts/lint-workflows.sh
 skip sigstore || stage sigstore-e2e e2e tests/sigstore/run.sh
 skip oci || stage oci-e2e e2e tests/oci/run.sh
 skip publish || stage publish-e2e e2e tests/publish/run.sh

@@ -2,10 +2,11 @@
 # End-to-end test of 'relkit publish', 'relkit registry serve' and 'relkit
 # verify' on the local stack (real Sigstore servers, versitygw, the registry
 # API): publishes the example release with scripts/publish-example.sh,
-# publishes it again (a no-op), then checks what users see: the objects and
-# their headers, the registry record, relkit verify with the right and a
-# wrong identity, and cosign as the independent verifier. Stops its stack
-# whatever happens.
+# publishes it again (a no-op), resumes it from a new work directory after
+# removing the files a crash would not have uploaded, then checks what
+# users see: the objects and their headers, the registry record, relkit
+# verify with the right and a wrong identity, and cosign as the independent
+# verifier. Stops its stack whatever happens.
 #
 # Environment: RELKIT_STACK_NAME (default e2e-publish), TAG (default v0.1.0).
 set -euo pipefail
@@ -36,6 +37,25 @@ pass "second publish is a no-op"
 set -a; . "$stack_dir/env"; set +a
 base=$RELKIT_BASE_URL/releases/$ORG/$REPO/$TAG
 archive=$REPO-$TAG-linux-amd64.tar.gz
+
+# Resume on a fresh machine: remove what a run killed before the manifest
+# had not uploaded yet, and the work directory with the signatures. Keyless
+# signing cannot make the same .sig bytes again, so the re-run must keep the
+# published bundles and derive identical side files.
+s3_delete() {
+	in_stack curl -sS -f -o /dev/null -X DELETE --aws-sigv4 "aws:amz:$AWS_REGION:s3" \
+		--user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+		-H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
+		"$RELKIT_S3_ENDPOINT/$RELKIT_BUCKET/releases/$ORG/$REPO/$TAG/$1"
+}
+for f in manifest.json manifest.json.sig manifest.json.cert "$archive.sig" "$archive.cert"; do
+	s3_delete "$f" || fail "delete $f"
+done
+rm -rf "dist/publish/$ORG/$REPO/$TAG"
+scripts/publish-example.sh >"$work/resume.log" 2>&1 || { tail -n 40 "$work/resume.log" >&2; fail "resume without the work directory"; }
+grep -q "fetched [0-9]* signature files" "$work/resume.log" || fail "resume did not fetch the published signatures"
+grep -q "checks passed" "$work/resume.log" || fail "resumed release did not verify"
+pass "resume on a fresh machine keeps the published keyless signatures"
 hdr() { in_stack curl -sfI "$1" | tr -d '\r' | sed -n "s/^$2: //Ip"; }
 [ "$(hdr "$base/$archive" Content-Type)" = application/gzip ] || fail "archive Content-Type"
 [ "$(hdr "$base/$archive.cert" Content-Type)" = application/x-pem-file ] || fail "certificate Content-Type"

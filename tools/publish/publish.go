@@ -8,6 +8,8 @@
 //	lock              a lock object keeps concurrent publishes of one tag apart
 //	stage             the tree is copied to a work directory (the build's
 //	                  output stays read-only)
+//	fetch signatures  signature files an earlier attempt published are
+//	                  downloaded into the work directory
 //	sign              Sigstore signatures and attestation bundles
 //	check signed tree every URL in the manifest names a file about to be
 //	                  uploaded, with the hash and size the manifest says
@@ -19,7 +21,11 @@
 //
 // Every upload is write-once (see package s3store), so a re-run after a
 // failure resumes where it stopped, and manifest.json is never visible
-// while anything it lists is missing.
+// while anything it lists is missing. Signatures are not reproducible, so a
+// re-run that lost the work directory (another machine, a new CI job)
+// fetches the ones already published and the signer keeps those that
+// verify; .sig and .cert files, derived from a bundle, are uploaded after
+// it so that a published .sig always has its bundle beside it.
 package publish
 
 import (
@@ -132,6 +138,7 @@ var steps = []step{
 	{"check published", (*run).checkPublished, true},
 	{"lock", nil, false}, // held around the steps up to the manifest upload
 	{"stage", (*run).stageTree, false},
+	{"fetch signatures", (*run).fetchSignatures, false},
 	{"sign", (*run).sign, false},
 	{"check signed tree", (*run).checkSigned, false},
 	{"upload artifacts", (*run).uploadArtifacts, false},
@@ -214,6 +221,9 @@ func (r *run) checkTree(ctx context.Context) error {
 	}
 	r.dirURL = strings.TrimSuffix(r.BaseURL, "/") + "/" + r.dirKey
 	r.report.ManifestURL = r.dirURL + "/" + ManifestFile
+	if st, err := os.Stat(r.Dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("release tree %s does not exist: build it with 'bazel build //:release' and give its directory", r.Dir)
+	}
 	m, err := readManifest(filepath.Join(r.Dir, ManifestFile))
 	if err != nil {
 		return fmt.Errorf("%w (is %s the tree 'bazel build //:release' wrote?)", err, r.Dir)
@@ -329,6 +339,12 @@ func copyFile(src, dst string) error {
 	if err != nil {
 		return err
 	}
+	return writeFile(dst, data)
+}
+
+// writeFile replaces dst with data through a temporary file, unless dst
+// already holds data.
+func writeFile(dst string, data []byte) error {
 	if old, err := os.ReadFile(dst); err == nil && bytes.Equal(old, data) {
 		return nil
 	}
@@ -337,6 +353,65 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return os.Rename(tmp, dst)
+}
+
+// signingSuffixes name the files signing adds beside a signed file.
+var signingSuffixes = []string{release.SigSuffix, release.CertSuffix, bundleSuffix, release.ProvenanceSuffix, release.SBOMBundleSuffix}
+
+// fetchSignatures downloads the signing outputs already in the bucket for
+// this release into the work directory, replacing any local ones: a
+// published object is what any re-run must match. The signer then keeps
+// every bundle that verifies over the same bytes, so the upload finds the
+// same objects instead of new signatures that conflict with them.
+func (r *run) fetchSignatures(ctx context.Context) error {
+	if r.Signer == nil {
+		return nil
+	}
+	signed := map[string]bool{}
+	for _, name := range append(r.assetFiles(), ManifestFile) {
+		for _, suf := range signingSuffixes {
+			signed[name+suf] = true
+		}
+	}
+	keys, err := r.Store.List(ctx, r.dirKey+"/")
+	if err != nil {
+		return err
+	}
+	var fetch []string
+	for _, k := range keys {
+		if name := strings.TrimPrefix(k, r.dirKey+"/"); signed[name] {
+			fetch = append(fetch, name)
+		}
+	}
+	if len(fetch) == 0 {
+		return nil
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(r.Jobs)
+	for _, name := range fetch {
+		g.Go(func() error {
+			data, ok, err := r.Store.Get(gctx, r.key(name))
+			if err != nil || !ok {
+				return err
+			}
+			return writeFile(filepath.Join(r.stage, name), data)
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	r.logf("fetched %d signature files an earlier attempt published", len(fetch))
+	return nil
+}
+
+// assetFiles lists the file names of the manifest's assets, sorted.
+func (r *run) assetFiles() []string {
+	var names []string
+	for _, a := range r.manifest.Assets {
+		names = append(names, a.Filename)
+	}
+	slices.Sort(names)
+	return names
 }
 
 func (r *run) sign(ctx context.Context) error {
@@ -489,7 +564,8 @@ func (r *run) uploadManifest(ctx context.Context) error {
 	return nil
 }
 
-// upload puts objs with at most Jobs in flight. It stops at the first
+// upload puts objs with at most Jobs in flight, .sig and .cert files after
+// the others (see the package documentation). It stops at the first
 // error, after the uploads in flight end.
 func (r *run) upload(ctx context.Context, objs []s3store.Object) error {
 	var total int64
@@ -502,6 +578,22 @@ func (r *run) upload(ctx context.Context, objs []s3store.Object) error {
 	}
 	prog.Start(len(objs), total)
 	defer prog.Finish()
+	derived := func(o s3store.Object) bool {
+		return strings.HasSuffix(o.Key, release.SigSuffix) || strings.HasSuffix(o.Key, release.CertSuffix)
+	}
+	bundles := slices.DeleteFunc(slices.Clone(objs), derived)
+	sigs := slices.DeleteFunc(slices.Clone(objs), func(o s3store.Object) bool { return !derived(o) })
+	for _, wave := range [][]s3store.Object{bundles, sigs} {
+		if err := r.uploadWave(ctx, wave, prog); err != nil {
+			return err
+		}
+	}
+	slices.Sort(r.report.Uploaded)
+	slices.Sort(r.report.Skipped)
+	return nil
+}
+
+func (r *run) uploadWave(ctx context.Context, objs []s3store.Object, prog Progress) error {
 	results := make([]s3store.Result, len(objs))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(r.Jobs)
@@ -529,8 +621,6 @@ func (r *run) upload(ctx context.Context, objs []s3store.Object) error {
 			r.report.Uploaded = append(r.report.Uploaded, o.Key)
 		}
 	}
-	slices.Sort(r.report.Uploaded)
-	slices.Sort(r.report.Skipped)
 	return nil
 }
 

@@ -67,7 +67,7 @@ func (s *Store) Lock(ctx context.Context, key, owner string, ttl time.Duration) 
 			return &Lock{s: s, key: key, etag: aws.ToString(out.ETag)}, nil
 		}
 		if !isPreconditionFailed(err) {
-			return nil, fmt.Errorf("s3: lock s3://%s/%s: %w", s.bucket, key, err)
+			return nil, fmt.Errorf("s3: lock s3://%s/%s: %w", s.bucket, key, s.explain(err))
 		}
 		held, etag, found, err := s.readLock(ctx, key)
 		if err != nil {
@@ -76,12 +76,17 @@ func (s *Store) Lock(ctx context.Context, key, owner string, ttl time.Duration) 
 		if !found && attempt == 0 {
 			continue // released meanwhile
 		}
+		if found && held.Host == info.Host && held.PID == info.PID && held.Created.Equal(info.Created) {
+			// Our own write: it reached the server, its answer was lost,
+			// and the SDK's retry was refused.
+			return &Lock{s: s, key: key, etag: etag}, nil
+		}
 		if attempt > 0 || !stale(held, host, now) {
 			return nil, &LockedError{Key: key, Info: held}
 		}
 		// Remove the stale lock only if it is still the one we read.
 		if _, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &s.bucket, Key: &key, IfMatch: aws.String(etag)}); err != nil && !isNotFound(err) {
-			return nil, fmt.Errorf("s3: remove stale lock s3://%s/%s: %w", s.bucket, key, err)
+			return nil, fmt.Errorf("s3: remove stale lock s3://%s/%s: %w", s.bucket, key, s.explain(err))
 		}
 	}
 }
@@ -92,7 +97,7 @@ func (s *Store) readLock(ctx context.Context, key string) (info LockInfo, etag s
 		if isNotFound(err) {
 			return LockInfo{}, "", false, nil
 		}
-		return LockInfo{}, "", false, fmt.Errorf("s3: read lock s3://%s/%s: %w", s.bucket, key, err)
+		return LockInfo{}, "", false, fmt.Errorf("s3: read lock s3://%s/%s: %w", s.bucket, key, s.explain(err))
 	}
 	defer out.Body.Close()
 	if err := json.NewDecoder(out.Body).Decode(&info); err != nil {
@@ -125,7 +130,7 @@ func alive(pid int) bool {
 func (l *Lock) Unlock(ctx context.Context) error {
 	_, err := l.s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &l.s.bucket, Key: &l.key, IfMatch: aws.String(l.etag)})
 	if err != nil && !isNotFound(err) && !isPreconditionFailed(err) {
-		return fmt.Errorf("s3: unlock s3://%s/%s: %w", l.s.bucket, l.key, err)
+		return fmt.Errorf("s3: unlock s3://%s/%s: %w", l.s.bucket, l.key, l.s.explain(err))
 	}
 	return nil
 }

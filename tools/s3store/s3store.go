@@ -8,6 +8,11 @@
 // other bytes it is a ConflictError naming the key. Large files go up in
 // parts, completed with the same condition.
 //
+// Requests are retried with backoff on 5xx, throttling, timeouts and
+// dropped connections, and a stalled server times out. A write that
+// reached the server but whose answer was lost is refused on retry by its
+// own condition, and then recognised by its content as done.
+//
 // Lock guards one release directory against two concurrent publishers with
 // a lock object created under the same condition.
 package s3store
@@ -21,11 +26,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -39,6 +50,12 @@ const MetaSHA256 = "sha256"
 // DefaultPartSize is the part size of multipart uploads; files larger than
 // it are uploaded in parts.
 const DefaultPartSize = 16 << 20
+
+// Defaults of the request timeout and attempts; see Config.
+const (
+	DefaultRequestTimeout = 30 * time.Second
+	DefaultAttempts       = 6
+)
 
 // Config selects the bucket and how to reach it. Empty fields use the AWS
 // defaults (environment, shared config, instance or OIDC web identity role).
@@ -56,7 +73,16 @@ type Config struct {
 	AccessKeyID, SecretAccessKey string
 	// PartSize is the multipart part size; 0 means DefaultPartSize.
 	PartSize int64
-	// HTTPClient carries the requests; nil means the SDK default.
+	// RequestTimeout bounds the wait for the server's answer once a
+	// request was sent, so a stalled server costs one retry rather than
+	// the whole run; 0 means DefaultRequestTimeout. Every attempt is also
+	// bounded as a whole, at 20 times this.
+	RequestTimeout time.Duration
+	// Attempts bounds tries of one request (5xx, throttling, timeouts and
+	// dropped connections are retried with backoff); 0 means
+	// DefaultAttempts.
+	Attempts int
+	// HTTPClient carries the requests; nil means one with RequestTimeout.
 	HTTPClient *http.Client
 }
 
@@ -79,9 +105,31 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.AccessKeyID != "" || cfg.SecretAccessKey != "" {
 		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, "")))
 	}
+	timeout := cfg.RequestTimeout
+	if timeout <= 0 {
+		timeout = DefaultRequestTimeout
+	}
 	if cfg.HTTPClient != nil {
 		opts = append(opts, config.WithHTTPClient(cfg.HTTPClient))
+	} else {
+		opts = append(opts, config.WithHTTPClient(awshttp.NewBuildableClient().
+			WithTimeout(20*timeout).
+			WithDialerOptions(func(d *net.Dialer) { d.Timeout = timeout }).
+			WithTransportOptions(func(t *http.Transport) { t.ResponseHeaderTimeout = timeout })))
 	}
+	attempts := cfg.Attempts
+	if attempts <= 0 {
+		attempts = DefaultAttempts
+	}
+	// Every write is conditional, so a retry of a write that did reach the
+	// server is refused and then recognised as ours (see Put). No retry
+	// quota: a flaky endpoint slows a publish down but does not end it.
+	opts = append(opts, config.WithRetryer(func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = attempts
+			o.RateLimiter = ratelimit.None
+		})
+	}))
 	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("s3: load AWS configuration: %w", err)
@@ -171,7 +219,7 @@ func (s *Store) Head(ctx context.Context, key string) (info Info, ok bool, err e
 		if isNotFound(err) {
 			return Info{}, false, nil
 		}
-		return Info{}, false, fmt.Errorf("s3: head s3://%s/%s: %w", s.bucket, key, err)
+		return Info{}, false, fmt.Errorf("s3: head s3://%s/%s: %w", s.bucket, key, s.explain(err))
 	}
 	return Info{
 		SHA256:       out.Metadata[MetaSHA256],
@@ -182,21 +230,44 @@ func (s *Store) Head(ctx context.Context, key string) (info Info, ok bool, err e
 	}, true, nil
 }
 
-// Get reads a whole object; ok is false if there is none.
+// Get reads a whole object; ok is false if there is none. An object
+// stored with its SHA-256 (by Put) must arrive with those bytes.
 func (s *Store) Get(ctx context.Context, key string) (data []byte, ok bool, err error) {
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &key})
 	if err != nil {
 		if isNotFound(err) {
 			return nil, false, nil
 		}
-		return nil, false, fmt.Errorf("s3: get s3://%s/%s: %w", s.bucket, key, err)
+		return nil, false, fmt.Errorf("s3: get s3://%s/%s: %w", s.bucket, key, s.explain(err))
 	}
 	defer out.Body.Close()
 	data, err = io.ReadAll(out.Body)
 	if err != nil {
 		return nil, false, fmt.Errorf("s3: get s3://%s/%s: %w", s.bucket, key, err)
 	}
+	if want := out.Metadata[MetaSHA256]; want != "" {
+		if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != want {
+			return nil, false, fmt.Errorf("s3: get s3://%s/%s: received bytes with sha256 %x, the object's is %s", s.bucket, key, sum, want)
+		}
+	}
 	return data, true, nil
+}
+
+// List returns the keys under prefix, sorted.
+func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
+	var keys []string
+	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: &s.bucket, Prefix: &prefix})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("s3: list s3://%s/%s: %w", s.bucket, prefix, s.explain(err))
+		}
+		for _, o := range page.Contents {
+			keys = append(keys, aws.ToString(o.Key))
+		}
+	}
+	slices.Sort(keys)
+	return keys, nil
 }
 
 // Put stores obj unless an object with its key exists: the same content
@@ -215,13 +286,15 @@ func (s *Store) Put(ctx context.Context, obj Object, progress func(n int64)) (Re
 	} else {
 		err = s.putSingle(ctx, obj, progress)
 	}
-	if isPreconditionFailed(err) {
-		// Another writer created it between our check and our write.
-		if res, done, err := s.existing(ctx, obj); done {
-			return res, err
-		}
-	}
 	if err != nil {
+		// Another writer created it between our check and our write (412),
+		// or our own write reached the server but its answer was lost and
+		// a retry was refused: either way what is there decides.
+		if res, done, xerr := s.existing(ctx, obj); done && xerr == nil {
+			return res, nil
+		} else if done && isConflict(xerr) {
+			return res, xerr
+		}
 		return Uploaded, err
 	}
 	return Uploaded, nil
@@ -252,7 +325,7 @@ func (s *Store) existing(ctx context.Context, obj Object) (res Result, done bool
 func (s *Store) hashObject(ctx context.Context, key string) (string, error) {
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &key})
 	if err != nil {
-		return "", fmt.Errorf("s3: get s3://%s/%s: %w", s.bucket, key, err)
+		return "", fmt.Errorf("s3: get s3://%s/%s: %w", s.bucket, key, s.explain(err))
 	}
 	defer out.Body.Close()
 	h := sha256.New()
@@ -284,7 +357,7 @@ func (s *Store) putSingle(ctx context.Context, obj Object, progress func(int64))
 		IfNoneMatch:    aws.String("*"),
 	})
 	if err != nil {
-		return fmt.Errorf("s3: put s3://%s/%s: %w", s.bucket, obj.Key, err)
+		return fmt.Errorf("s3: put s3://%s/%s: %w", s.bucket, obj.Key, s.explain(err))
 	}
 	return nil
 }
@@ -304,7 +377,7 @@ func (s *Store) putMultipart(ctx context.Context, obj Object, progress func(int6
 		ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
 	})
 	if err != nil {
-		return fmt.Errorf("s3: start multipart upload of s3://%s/%s: %w", s.bucket, obj.Key, err)
+		return fmt.Errorf("s3: start multipart upload of s3://%s/%s: %w", s.bucket, obj.Key, s.explain(err))
 	}
 	defer func() {
 		if err != nil {
@@ -336,7 +409,7 @@ func (s *Store) putMultipart(ctx context.Context, obj Object, progress func(int6
 			ChecksumSHA256: aws.String(psum),
 		})
 		if err != nil {
-			return fmt.Errorf("s3: upload part %d of s3://%s/%s: %w", n, s.bucket, obj.Key, err)
+			return fmt.Errorf("s3: upload part %d of s3://%s/%s: %w", n, s.bucket, obj.Key, s.explain(err))
 		}
 		parts = append(parts, types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(n), ChecksumSHA256: aws.String(psum)})
 		if rerr == io.ErrUnexpectedEOF {
@@ -354,7 +427,7 @@ func (s *Store) putMultipart(ctx context.Context, obj Object, progress func(int6
 		IfNoneMatch:     aws.String("*"),
 	})
 	if err != nil {
-		return fmt.Errorf("s3: complete multipart upload of s3://%s/%s: %w", s.bucket, obj.Key, err)
+		return fmt.Errorf("s3: complete multipart upload of s3://%s/%s: %w", s.bucket, obj.Key, s.explain(err))
 	}
 	return nil
 }
@@ -383,6 +456,31 @@ func nonEmpty(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// explain replaces the text of the S3 refusals a user causes with what to
+// check; the SDK's error stays in the chain.
+func (s *Store) explain(err error) error {
+	switch code := apiCode(err); code {
+	case "NoSuchBucket":
+		return &explained{fmt.Sprintf("bucket %q does not exist: check the bucket name, the endpoint and the region", s.bucket), err}
+	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "XAdminUserNotFound", "ExpiredToken", "InvalidToken", "AccessDenied":
+		return &explained{fmt.Sprintf("the S3 credentials were refused (%s): check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the role assumed", code), err}
+	}
+	return err
+}
+
+type explained struct {
+	text string
+	err  error
+}
+
+func (e *explained) Error() string { return e.text }
+func (e *explained) Unwrap() error { return e.err }
+
+func isConflict(err error) bool {
+	var ce *ConflictError
+	return errors.As(err, &ce)
 }
 
 func isNotFound(err error) bool {
