@@ -59,19 +59,20 @@ skip example || stage example-test go_tests examples/baton-example ./...
 skip fuzz || stage fuzz fuzz
 # End-to-end suites against real local services, each in its own network
 # namespace; their Go test lines join the count.
-# Script checks print "NAME: ok: ..." or "NAME: FAIL: ..." lines.
 e2e() { "$1" 2>&1 | tee -a "$log/go-test.out" >&2; return "${PIPESTATUS[0]}"; }
 skip workflows || stage lint-workflows e2e scripts/lint-workflows.sh
 skip sigstore || stage sigstore-e2e e2e tests/sigstore/run.sh
 skip oci || stage oci-e2e e2e tests/oci/run.sh
 skip publish || stage publish-e2e e2e tests/publish/run.sh
 if [ -x tests/bazel/run.sh ] && ! skip bazel; then
-	stage bazel tests/bazel/run.sh
+	stage bazel e2e tests/bazel/run.sh
 fi
 
 stage_report; stages_ok=$?
-passed=$(grep -cE '^\s*--- PASS|^[a-z0-9-]+: ok: ' "$log/go-test.out" 2>/dev/null || true)
-failed=$(grep -cE '^\s*--- FAIL|^[a-z0-9-]+: FAIL: ' "$log/go-test.out" 2>/dev/null || true)
+# Go tests print "--- PASS/FAIL"; script checks "NAME: ok:/FAIL:" or, in
+# tests/bazel, "ok    CHECK" / "FAIL  CHECK".
+passed=$(grep -cE '^\s*--- PASS|^[a-z0-9-]+: ok: |^ok {4}[^ ]' "$log/go-test.out" 2>/dev/null || true)
+failed=$(grep -cE '^\s*--- FAIL|^[a-z0-9-]+: FAIL: |^FAIL {2}[^ ]' "$log/go-test.out" 2>/dev/null || true)
 stage_failures=0
 for s in "${_stage_status[@]}"; do [ "$s" -eq 0 ] || stage_failures=$((stage_failures + 1)); done
 # A failed stage with no failed Go test (lint, fuzz, bazel) still counts.
