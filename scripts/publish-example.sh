@@ -1,50 +1,61 @@
 #!/usr/bin/env bash
 # Publishes the bundled example release to the local stack, as the release
-# workflow does in production: builds the release tree (release-example.sh)
-# with URLs of the local S3 server, starts testing/stack if it is not
-# running, then runs 'relkit publish' inside the stack's network namespace:
-# keyless signing (Fulcio, Rekor v2, TSA, the test OIDC issuer), write-once
-# upload to versitygw, recording in the registry API, and 'relkit verify'.
-# A second run of the same tag reports "already published" and changes
-# nothing.
+# workflow does in production: starts testing/stack if it is not running,
+# builds the release tree with Bazel ('bazel build --config=release //:release'
+# in examples/baton-example, URLs of the local S3 server), then runs the
+# example's //:publish launcher ('relkit publish' of that tree) inside the
+# stack's network namespace: keyless signing (Fulcio, Rekor v2, TSA, the test
+# OIDC issuer), write-once upload to versitygw, recording in the registry API,
+# and 'relkit verify'. A second run of the same tag reports "already
+# published" and changes nothing. scripts/release-example.sh builds the same
+# kind of tree without Bazel.
 #
-# Environment: TAG (default v0.1.0), ORG (default ConductorOne),
-# RELKIT_STACK_NAME (default dev).
+# Environment: TAG (default v0.1.0), RELKIT_STACK_NAME (default dev),
+# BAZEL (default bazel-4). The org is the example's, ConductorOne.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 TAG=${TAG:-v0.1.0}
-ORG=${ORG:-ConductorOne}
+ORG=ConductorOne
 REPO=baton-example
+BAZEL=${BAZEL:-bazel-4}
 root=$PWD
 stack_dir=${RELKIT_STACK_DIR:-/tmp/relkit-stack-${RELKIT_STACK_NAME:-dev}}
 
-[ -x bin/relkit ] || scripts/setup.sh
+if [ ! -x bin/relkit ] || ! command -v "$BAZEL" >/dev/null; then
+	scripts/setup.sh
+fi
 if [ ! -f "$stack_dir/env" ]; then
 	testing/stack up
 fi
 # The endpoints of the running stack (S3, registry, Sigstore).
 set -a; . "$stack_dir/env"; set +a
 
-BASE_URL=$RELKIT_BASE_URL TAG=$TAG ORG=$ORG scripts/release-example.sh
-tree="dist/releases/$ORG/$REPO/$TAG"
-commit=$(git rev-parse HEAD 2>/dev/null || printf '0%.0s' {1..40})
 ex=examples/baton-example
+# The build runs outside the namespace (it may fetch Go modules); the
+# launcher 'bazel run' would start is written to a file and run inside it.
+bazel_flags=(--config=release --config=ci "--@relkit//release:tag=$TAG" "--@relkit//release:base_url=$RELKIT_BASE_URL")
+launcher="$root/dist/publish-$REPO-$TAG.sh"
+mkdir -p dist
+(cd "$ex" && "$BAZEL" build "${bazel_flags[@]}" //:release &&
+	"$BAZEL" run "${bazel_flags[@]}" --script_path="$launcher" //:publish)
+# The commit the release was stamped with (tools/workspace_status.sh).
+commit=$(git rev-parse HEAD)
 
 # The test issuer mints tokens for the repository and tag being released,
 # signed by the reusable workflow at refs/tags/v1.0.0.
 workflow_ref=refs/tags/v1.0.0
 token_url="${ACTIONS_ID_TOKEN_REQUEST_URL}&repository=$ORG/$REPO&ref=refs/tags/$TAG&sha=$commit&job_workflow_ref=relkit/relkit/.github/workflows/release.yaml@$workflow_ref"
 
-testing/stack exec -- env ACTIONS_ID_TOKEN_REQUEST_URL="$token_url" \
-	"$root/bin/relkit" publish --dir "$root/$tree" --org "$ORG" --repo "$REPO" --tag "$TAG" \
+# The launcher passes the tree, org, repo, tag and registry files; bucket,
+# S3 endpoint, base URL and registry URL come from the stack's RELKIT_*
+# variables.
+testing/stack exec -- env ACTIONS_ID_TOKEN_REQUEST_URL="$token_url" "$launcher" \
 	--work-dir "$root/dist/publish/$ORG/$REPO/$TAG" \
 	--trusted-root "$SIGSTORE_TRUSTED_ROOT" --signing-config "$SIGSTORE_SIGNING_CONFIG" \
 	--certificate-oidc-issuer "$SIGSTORE_OIDC_ISSUER" --workflow-ref "$workflow_ref" \
-	--commit "$commit" --workflow-run-id 1 \
-	--docs "$ex/docs/connector.mdx" --config-schema "$ex/config_schema.json" \
-	--capabilities "$ex/baton_capabilities.json"
+	--commit "$commit" --workflow-run-id 1
 
 # An independent check, as a user would run it.
 testing/stack exec -- "$root/bin/relkit" verify "$ORG/$REPO" "$TAG" --base-url "$RELKIT_BASE_URL" \

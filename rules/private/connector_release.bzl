@@ -2,22 +2,25 @@
 
 load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
 load(":platforms.bzl", "PLATFORMS", "check_platforms", "platform_label")
-load(":providers.bzl", "ConnectorReleaseInfo", "GoReleaseBinaryInfo", "GoSdkInfo", "ReleaseStampInfo")
-
-RELKIT_TOOLCHAIN = str(Label("//rules/toolchains:relkit_toolchain_type"))
+load(":providers.bzl", "ConnectorReleaseInfo", "GoReleaseBinaryInfo", "GoSdkInfo", "MsiInfo", "OciImageInfo", "ReleaseStampInfo")
+load(":relkit_action.bzl", "RELKIT_ACTION_ATTRS", "RELKIT_TOOLCHAIN", "release_tag", "relkit_args", "run_relkit")
 
 _DOC = """Builds every release artifact of a connector into one directory, `<name>/`.
 
 For each platform, `binary` is built through a transition to that platform;
 relkit then writes the archive (`R-TAG-os-arch.tar.gz` for Linux, `.zip`
-elsewhere) and its SPDX SBOM (`<archive>.sbom.json`). Over all archives it
-writes the unsigned SLSA provenance statement (`provenance.intoto.json`), the
-checksums (`R_VER_checksums.txt`), the unsigned `manifest.json`, and
-`index.json`, which lists every file for the publish step. Docs, config
-schema and capabilities are copied under `registry/`. The tree is one
-directory output, replaced as a whole on each build; the same files are also
-available one by one in the `release_files` output group and the
-ConnectorReleaseInfo provider.
+elsewhere) and its SPDX SBOM (`<archive>.sbom.json`). The installers of `msi`
+(msi_package targets, `R_TAG_windows_ARCH.msi`) join the archives; they have
+no SBOM, as relkit sbom reads only Go binaries and archives. Over all of them
+relkit writes the checksums (`R_VER_checksums.txt`), the unsigned SLSA
+provenance statement (`provenance.intoto.json`, whose subjects include the
+checksums file), the unsigned `manifest.json` (declaring the attestation
+bundles publishing adds), and `index.json`, which lists every file for the
+publish step. Docs, config schema and capabilities are copied under
+`registry/`; the OCI layouts and `images.json` of `image` under `images/`,
+ready for `relkit image push`. The tree is one directory output, replaced as
+a whole on each build; the same files are also available one by one in the
+`release_files` output group and the ConnectorReleaseInfo provider.
 
 Every file is a function of the sources, the tag and the commit: no clock, no
 network, no host paths. Archive times and the manifest's releasedAt are the
@@ -60,37 +63,6 @@ platforms_transition = transition(
     outputs = ["//command_line_option:platforms"],
 )
 
-def _relkit_args(ctx, verb, touch = None):
-    """Starts the arguments of an action running `relkit VERB`.
-
-    They go through the action helper, which substitutes {STABLE_*} stamp
-    references and expands the param file, so that long lists never hit the
-    command-line limit. touch, if given, is created once relkit succeeds.
-    """
-    args = ctx.actions.args()
-    args.use_param_file("--params=%s", use_always = True)
-    args.set_param_file_format("multiline")
-    args.add("run")
-    args.add("--stamp", ctx.attr._stamp[ReleaseStampInfo].file)
-    if touch:
-        args.add("--touch", touch)
-    args.add(ctx.toolchains[RELKIT_TOOLCHAIN].relkit.binary)
-    args.add_all(verb.split(" "))
-    return args
-
-def _run_relkit(ctx, verb, mnemonic, args, inputs, outputs):
-    """Declares the action for arguments started by _relkit_args."""
-    relkit = ctx.toolchains[RELKIT_TOOLCHAIN].relkit
-    ctx.actions.run(
-        executable = ctx.attr._sdk[GoSdkInfo].builder,
-        arguments = [args],
-        inputs = depset(inputs + [ctx.attr._stamp[ReleaseStampInfo].file]),
-        outputs = outputs,
-        tools = [relkit.binary],
-        mnemonic = mnemonic,
-        progress_message = "Relkit %s %s" % (verb, outputs[0].short_path),
-    )
-
 def _file_arg(path, name):
     return "%s=%s" % (path, name)
 
@@ -99,11 +71,17 @@ def _connector_release_impl(ctx):
     problem = check_platforms("platforms", ctx.attr.platforms)
     if problem:
         fail(problem)
-    tag = ctx.attr._tag[BuildSettingInfo].value
-    if not tag or "/" in tag or tag.startswith("."):
-        fail("tag (--@relkit//release:tag): %r cannot name release files; want a semver tag like v1.2.3" % tag)
-    version = tag[1:] if tag.startswith("v") else tag
+    tag, version = release_tag(ctx)
     repo = ctx.attr.repo
+    base_url = ctx.attr._base_url[BuildSettingInfo].value or ctx.attr.base_url
+    msis = {}
+    for target in ctx.attr.msi:
+        info = target[MsiInfo]
+        if info.connector != repo:
+            fail("msi: %s installs %r, not this release's repo %r" % (target.label, info.connector, repo))
+        if info.arch in msis:
+            fail("msi: two installers for windows/%s" % info.arch)
+        msis[info.arch] = info.msi
     platforms = sorted(ctx.attr.platforms)
 
     # Each file is made in a staging directory, then the tree is assembled
@@ -112,11 +90,18 @@ def _connector_release_impl(ctx):
 
     # 1. The inputs are checked before anything else is packaged.
     validated = ctx.actions.declare_file(name + ".validated")
-    args = _relkit_args(ctx, "validate-inputs", touch = validated)
+    args = relkit_args(ctx, "validate-inputs", touch = validated)
     args.add("--tag", tag)
     if ctx.attr.msi:
         args.add("--msi")
-    _run_relkit(ctx, "validate-inputs", "RelkitValidateInputs", args, [], [validated])
+    image = ctx.attr.image[OciImageInfo] if ctx.attr.image else None
+    if image:
+        if image.name != repo:
+            fail("image: %s holds /%s, not this release's repo %r" % (ctx.attr.image.label, image.name, repo))
+        args.add("--docker")
+        if image.lambda_image:
+            args.add("--lambda")
+    run_relkit(ctx, "validate-inputs", "RelkitValidateInputs", args, [], [validated])
 
     # 2. An archive and an SBOM per platform.
     archives = {}
@@ -133,34 +118,45 @@ def _connector_release_impl(ctx):
                 fail("binary: %s was built for %s/%s, not %s" % (target.label, built.goos, built.goarch, p))
         fmt = "tar.gz" if goos == "linux" else "zip"
         archive = ctx.actions.declare_file("%s/%s-%s-%s-%s.%s" % (stage, repo, tag, goos, goarch, fmt))
-        args = _relkit_args(ctx, "archive")
+        args = relkit_args(ctx, "archive")
         args.add("--format", fmt)
         args.add("--mtime", "{STABLE_COMMIT_EPOCH}")
         args.add("--out", archive)
         args.add(_file_arg(exe.path, repo + (".exe" if goos == "windows" else "")))
-        _run_relkit(ctx, "archive", "RelkitArchive", args, [exe, validated], [archive])
+        run_relkit(ctx, "archive", "RelkitArchive", args, [exe, validated], [archive])
         archives["%s-%s" % (goos, goarch)] = archive
 
         sbom = ctx.actions.declare_file(archive.basename + ".sbom.json", sibling = archive)
-        args = _relkit_args(ctx, "sbom")
+        args = relkit_args(ctx, "sbom")
         args.add("--epoch", "{STABLE_COMMIT_EPOCH}")
         args.add("--out", sbom)
         args.add(archive)
-        _run_relkit(ctx, "sbom", "RelkitSbom", args, [archive], [sbom])
+        run_relkit(ctx, "sbom", "RelkitSbom", args, [archive], [sbom])
         sboms[archive.basename] = sbom
     archive_list = [archives[k] for k in sorted(archives)]
 
-    # 3. Checksums, provenance and manifest over all archives.
-    checksums = ctx.actions.declare_file("%s/%s_%s_checksums.txt" % (stage, repo, version))
-    args = _relkit_args(ctx, "checksums")
-    args.add("--out", checksums)
-    args.add_all(archive_list)
-    _run_relkit(ctx, "checksums", "RelkitChecksums", args, archive_list, [checksums])
+    # The installers join the archives in the staging directory, which
+    # relkit manifest build reads.
+    for arch in sorted(msis.keys()):
+        staged_msi = ctx.actions.declare_file("%s/%s" % (stage, msis[arch].basename))
+        ctx.actions.symlink(output = staged_msi, target_file = msis[arch])
+        msis[arch] = staged_msi
+    msi_list = [msis[a] for a in sorted(msis)]
 
+    # 3. Checksums, provenance and manifest over all archives and installers.
+    checksums = ctx.actions.declare_file("%s/%s_%s_checksums.txt" % (stage, repo, version))
+    args = relkit_args(ctx, "checksums")
+    args.add("--out", checksums)
+    args.add_all(archive_list + msi_list)
+    run_relkit(ctx, "checksums", "RelkitChecksums", args, archive_list + msi_list, [checksums])
+
+    # The checksums file is a subject too: publishing attests it like the
+    # artifacts, as the manifest built with --expect-attestations declares.
+    subjects = archive_list + msi_list + [checksums]
     provenance = ctx.actions.declare_file(stage + "/provenance.intoto.json")
-    args = _relkit_args(ctx, "provenance")
+    args = relkit_args(ctx, "provenance")
     args.add("--out", provenance)
-    args.add_all(archive_list, before_each = "--subject")
+    args.add_all(subjects, before_each = "--subject")
     args.add("--repository", "%s/%s" % (ctx.attr.org, repo))
     args.add("--tag", tag)
     args.add("--commit", "{STABLE_GIT_COMMIT}")
@@ -171,20 +167,20 @@ def _connector_release_impl(ctx):
     }.keys())
     args.add_all(["go=go" + v for v in go_versions], before_each = "--toolchain")
     args.add("--toolchain", "relkit=" + ctx.toolchains[RELKIT_TOOLCHAIN].relkit.version)
-    _run_relkit(ctx, "provenance", "RelkitProvenance", args, archive_list, [provenance])
+    run_relkit(ctx, "provenance", "RelkitProvenance", args, subjects, [provenance])
 
     manifest = ctx.actions.declare_file(stage + "/manifest.json")
-    args = _relkit_args(ctx, "manifest build")
+    args = relkit_args(ctx, "manifest build")
     args.add("--dir", manifest.dirname)
     args.add("--org", ctx.attr.org)
     args.add("--repo", repo)
     args.add("--tag", tag)
-    args.add("--base-url", ctx.attr.base_url)
+    args.add("--base-url", base_url)
     args.add("--released-at", "{STABLE_COMMIT_DATE}")
     args.add("--platforms", ",".join(platforms))
     args.add("--expect-attestations")
     args.add("--out", manifest)
-    _run_relkit(ctx, "manifest build", "RelkitManifest", args, archive_list + sboms.values() + [checksums], [manifest])
+    run_relkit(ctx, "manifest build", "RelkitManifest", args, archive_list + msi_list + sboms.values() + [checksums], [manifest])
 
     # 4. Registry metadata travels with the release.
     registry = {}
@@ -212,14 +208,16 @@ def _connector_release_impl(ctx):
             )
             for p in platforms
         ],
+        installers = [struct(arch = a, msi = msis[a].basename) for a in sorted(msis)],
         checksums = checksums.basename,
         provenance = provenance.basename,
         manifest = manifest.basename,
         registry = sorted(registry.keys()),
+        images = "images" if image else None,
     ), indent = "  ") + "\n")
 
     # 6. The tree.
-    staged = archive_list + [sboms[a.basename] for a in archive_list] + [checksums, provenance, manifest, index]
+    staged = archive_list + [sboms[a.basename] for a in archive_list] + msi_list + [checksums, provenance, manifest, index]
     tree = ctx.actions.declare_directory(name)
     args = ctx.actions.args()
     args.use_param_file("--params=%s", use_always = True)
@@ -228,10 +226,14 @@ def _connector_release_impl(ctx):
     args.add("--out", tree.path)
     args.add_all(["%s=%s" % (f.path, f.basename) for f in staged])
     args.add_all(["%s=%s" % (f.path, n) for n, f in sorted(registry.items())])
+
+    # The image layouts and images.json, for relkit image push.
+    images = [image.dir] if image else []
+    args.add_all(["%s=images" % d.path for d in images])
     ctx.actions.run(
         executable = ctx.attr._sdk[GoSdkInfo].builder,
         arguments = [args],
-        inputs = staged + registry.values(),
+        inputs = staged + registry.values() + images,
         outputs = [tree],
         mnemonic = "RelkitTree",
         progress_message = "Relkit tree %s" % tree.short_path,
@@ -251,6 +253,9 @@ def _connector_release_impl(ctx):
             platforms = platforms,
             tree = tree,
             archives = archives,
+            msis = msis,
+            images = image.dir if image else None,
+            registry = registry,
             sboms = sboms,
             provenance = provenance,
             checksums = checksums,
@@ -264,7 +269,7 @@ def _connector_release_impl(ctx):
 connector_release_rule = rule(
     implementation = _connector_release_impl,
     doc = _DOC,
-    attrs = {
+    attrs = dict(RELKIT_ACTION_ATTRS, **{
         # Not executable = True: Bazel 4 cannot combine it with a split
         # transition; the implementation checks for an executable instead.
         "binary": attr.label(
@@ -283,17 +288,21 @@ connector_release_rule = rule(
         "capabilities": attr.label(allow_single_file = [".json"], doc = "baton_capabilities.json of the connector."),
         "base_url": attr.string(
             default = "https://dist.conductorone.com",
-            doc = "Public download root; hrefs are <base_url>/releases/<org>/<repo>/<tag>/<file>.",
+            doc = "Public download root; hrefs are <base_url>/releases/<org>/<repo>/<tag>/<file>. --@relkit//release:base_url overrides it.",
         ),
-        "msi": attr.label(doc = "Windows installer target (msi_package); optional."),
-        "image": attr.label(doc = "OCI image target (oci_image_attested); optional."),
-        "_sdk": attr.label(default = "@relkit_go_sdk//:sdk", providers = [GoSdkInfo], cfg = "exec"),
-        "_stamp": attr.label(default = "//rules/private:stamp", providers = [ReleaseStampInfo]),
-        "_tag": attr.label(default = "//release:tag"),
+        "msi": attr.label_list(
+            providers = [MsiInfo],
+            doc = "Windows installers (msi_package targets), at most one per arch; each becomes the windows-<arch>-msi asset.",
+        ),
+        "image": attr.label(
+            providers = [OciImageInfo],
+            doc = "Container images (an oci_image_attested target), copied into the tree under images/; optional.",
+        ),
+        "_base_url": attr.label(default = "//release:base_url"),
         "_allowlist_function_transition": attr.label(
             default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
         ),
-    },
+    }),
     toolchains = [RELKIT_TOOLCHAIN],
     provides = [ConnectorReleaseInfo],
 )

@@ -54,12 +54,33 @@ ConnectorReleaseInfo = provider(
         "platforms": "list of string: 'os/arch' pairs, sorted.",
         "tree": "File (directory): the release tree, holding every file below under its base name.",
         "archives": "dict: 'os-arch' key -> File archive.",
+        "msis": "dict: 'amd64'/'arm64' -> File Windows installer (from the msi attribute).",
+        "images": "File (directory) or None: relkit image build's output (image/, lambda/, images.json), in the tree as images/.",
         "sboms": "dict: archive basename -> File SPDX JSON SBOM.",
-        "provenance": "File: the unsigned in-toto SLSA provenance statement covering every archive.",
+        "provenance": "File: the unsigned in-toto SLSA provenance statement covering every archive, installer and the checksums file.",
         "checksums": "File: R_VER_checksums.txt.",
         "manifest": "File: manifest.json, unsigned.",
         "index": "File: index.json, the machine-readable list the publish step reads.",
+        "registry": "dict: path in the tree ('registry/connector.mdx', ...) -> File of the registry metadata.",
         "validation": "File: written once relkit has validated the release inputs.",
         "files": "depset of File: the tree's files one by one (registry files are the sources).",
+    },
+)
+
+MsiInfo = provider(
+    doc = "A Windows installer built by msi_package.",
+    fields = {
+        "msi": "File: the installer, named CONNECTOR_TAG_windows_ARCH.msi as relkit manifest build expects.",
+        "arch": "string: 'amd64' or 'arm64'.",
+        "connector": "string: the connector name the installer was built for.",
+    },
+)
+
+OciImageInfo = provider(
+    doc = "OCI image layouts built by oci_image_attested.",
+    fields = {
+        "dir": "File (directory): the output of relkit image build: image/, lambda/ (optional) and images.json.",
+        "name": "string: the binary name, stored at /NAME in the images.",
+        "lambda_image": "bool: whether dir holds the Lambda image.",
     },
 )

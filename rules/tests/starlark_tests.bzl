@@ -1,7 +1,7 @@
 """Unit and analysis tests of the Starlark logic in //rules."""
 
 load("@bazel_skylib//lib:unittest.bzl", "analysistest", "asserts", "unittest")
-load("//rules:defs.bzl", "ConnectorReleaseInfo")
+load("//rules:defs.bzl", "ConnectorReleaseInfo", "MsiInfo", "OciImageInfo")
 load("//rules/private:go_release_binary.bzl", "substitute_known")
 load("//rules/private:platforms.bzl", "PLATFORMS", "check_platforms", "platform_label")
 
@@ -65,17 +65,68 @@ def _release_provider_test_impl(ctx):
         "fake-v1.2.3-windows-amd64.zip",
         "fake-v1.2.3-windows-amd64.zip.sbom.json",
         "fake_1.2.3_checksums.txt",
+        "fake_v1.2.3_windows_arm64.msi",
         "fixture.mdx",
         "index.json",
         "manifest.json",
         "provenance.intoto.json",
     ], names)
-    mnemonics = sorted({a.mnemonic: True for a in analysistest.target_actions(env)}.keys())
-    asserts.equals(env, ["RelkitArchive", "RelkitChecksums", "RelkitManifest", "RelkitProvenance", "RelkitSbom", "RelkitTree", "RelkitValidateInputs"], [m for m in mnemonics if m != "FileWrite"])
+    asserts.equals(env, ["arm64"], info.msis.keys())
+    asserts.equals(env, "image_fixture", info.images.basename)
+    actions = analysistest.target_actions(env)
+    mnemonics = sorted({a.mnemonic: True for a in actions}.keys())
+    asserts.equals(env, ["RelkitArchive", "RelkitChecksums", "RelkitManifest", "RelkitProvenance", "RelkitSbom", "RelkitTree", "RelkitValidateInputs"], [m for m in mnemonics if m not in ["FileWrite", "Symlink"]])
+
+    # The installer is an artifact like the archives; the checksums file is a
+    # provenance subject; the Windows zip does not wait for the installer.
+    for a in actions:
+        inputs = [f.basename for f in a.inputs.to_list()]
+        if a.mnemonic == "RelkitProvenance":
+            asserts.true(env, "fake_v1.2.3_windows_arm64.msi" in inputs, "provenance lacks the msi")
+            asserts.true(env, "fake_1.2.3_checksums.txt" in inputs, "provenance lacks the checksums file")
+        if a.mnemonic in ["RelkitChecksums", "RelkitManifest"]:
+            asserts.true(env, "fake_v1.2.3_windows_arm64.msi" in inputs, a.mnemonic + " lacks the msi")
+        if a.mnemonic == "RelkitArchive":
+            asserts.false(env, [n for n in inputs if n.endswith(".msi")], "an archive depends on the msi")
     return analysistest.end(env)
 
 _release_provider_test = analysistest.make(
     _release_provider_test_impl,
+    config_settings = {"//release:tag": "v1.2.3"},
+)
+
+def _msi_package_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    target = analysistest.target_under_test(env)
+    info = target[MsiInfo]
+    asserts.equals(env, "fake_v1.2.3_windows_arm64.msi", info.msi.basename)
+    asserts.equals(env, "arm64", info.arch)
+    actions = [a for a in analysistest.target_actions(env) if a.mnemonic == "RelkitMsiBuild"]
+    asserts.equals(env, 1, len(actions))
+    return analysistest.end(env)
+
+_msi_package_test = analysistest.make(
+    _msi_package_test_impl,
+    config_settings = {"//release:tag": "v1.2.3"},
+)
+
+def _oci_image_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    info = analysistest.target_under_test(env)[OciImageInfo]
+    asserts.equals(env, "fake", info.name)
+    asserts.true(env, info.lambda_image)
+    asserts.true(env, info.dir.is_directory)
+    actions = [a for a in analysistest.target_actions(env) if a.mnemonic == "RelkitImageBuild"]
+    asserts.equals(env, 1, len(actions))
+    args = actions[0].argv
+    for want in ["--tag", "v1.2.3", "--lambda-binary", "--ca-certs", "--env", "B=2", "--entrypoint", '["/fake","serve"]', "--created", "{STABLE_COMMIT_EPOCH}"]:
+        asserts.true(env, want in args, "image build lacks %r: %s" % (want, args))
+    binaries = sorted([args[i + 1].split("=")[0] for i in range(len(args) - 1) if args[i] == "--binary"])
+    asserts.equals(env, ["linux/amd64", "linux/arm64"], binaries)
+    return analysistest.end(env)
+
+_oci_image_test = analysistest.make(
+    _oci_image_test_impl,
     config_settings = {"//release:tag": "v1.2.3"},
 )
 
@@ -110,6 +161,13 @@ def starlark_test_suite(name):
         _substitute_known_test,
     )
     _release_provider_test(name = "release_provider_test", target_under_test = ":release_fixture")
+    _msi_package_test(name = "msi_package_test", target_under_test = ":msi_fixture")
+    _oci_image_test(name = "oci_image_test", target_under_test = ":image_fixture")
+    _expect_failure_test(
+        name = "msi_other_connector_test",
+        target_under_test = ":msi_other_connector_fixture_release",
+        message = "msi: //rules/tests:msi_other_connector_fixture installs \"other\", not this release's repo \"fake\"",
+    )
     _expect_failure_test(
         name = "unsupported_platform_test",
         target_under_test = ":unsupported_platform_fixture",
@@ -130,6 +188,9 @@ def starlark_test_suite(name):
         tests = [
             name + "_unit",
             ":bad_tag_test",
+            ":msi_other_connector_test",
+            ":msi_package_test",
+            ":oci_image_test",
             ":not_executable_test",
             ":release_provider_test",
             ":unsupported_platform_test",

@@ -6,8 +6,9 @@
 #
 # Builds examples/baton-example's //:release from two fresh checkouts (different
 # paths, different output bases) and checks the trees: binaries per platform,
-# archive contents, checksums, manifest, SBOM and provenance subjects, identical
-# bytes in both trees, and the linux/amd64 binary against a plain `go build`.
+# archive contents, Windows installers, checksums, manifest, SBOM and provenance
+# subjects, identical bytes in both trees, and the linux/amd64 binary against a
+# plain `go build`.
 # Measures an nginx remote cache on 127.0.0.1, and checks that bad inputs fail
 # early with a message naming the attribute.
 #
@@ -27,6 +28,7 @@ ORG=ConductorOne
 REPO=baton-example
 BASE_URL=https://dist.conductorone.com
 PLATFORMS=(darwin-amd64 darwin-arm64 linux-amd64 linux-arm64 windows-amd64 windows-arm64)
+MSI_ARCHES=(amd64 arm64)
 PORT=${RELKIT_TEST_CACHE_PORT:-9092}
 
 work=${RELKIT_TEST_WORK:-}
@@ -204,11 +206,51 @@ expected_file() {
 
 sha256() { sha256sum "$1" | cut -d' ' -f1; }
 
+# check_images TREE TMP: the images are built from the archives' Linux
+# binaries, and the Lambda image from a baton_lambda_support build.
+check_images() {
+  local tree=$1 tmp=$2 images=$1/images arch digest layer found
+  if ! jq -e '.image.platforms | keys == ["linux/amd64", "linux/arm64"]' "${images}/images.json" >/dev/null 2>&1 ||
+    ! jq -e '.lambda.mediaType == "application/vnd.docker.distribution.manifest.v2+json"' "${images}/images.json" >/dev/null; then
+    fail "images/images.json lacks the linux/amd64 and linux/arm64 image or the Lambda image"
+    return
+  fi
+  for arch in amd64 arm64; do
+    tar -xzf "${tree}/${REPO}-${TAG}-linux-${arch}.tar.gz" -C "${tmp}" "${REPO}"
+    digest=$(jq -r --arg p "linux/${arch}" '.image.platforms[$p]' "${images}/images.json")
+    found=
+    for layer in $(jq -r '.layers[].digest | sub("sha256:"; "")' "${images}/image/blobs/sha256/${digest#sha256:}"); do
+      mkdir -p "${tmp}/layer" && tar -xf "${images}/image/blobs/sha256/${layer}" -C "${tmp}/layer" 2>/dev/null || continue
+      [ -f "${tmp}/layer/${REPO}" ] && cmp -s "${tmp}/layer/${REPO}" "${tmp}/${REPO}" && found=1
+      rm -rf "${tmp}/layer"
+    done
+    rm -f "${tmp}/${REPO}"
+    if [ -n "${found}" ]; then pass "image linux/${arch}: /${REPO} is the archive's binary"; else fail "image linux/${arch}: no layer holds the archive's binary"; fi
+  done
+  digest=$(jq -r '.lambda.digest' "${images}/images.json")
+  found=
+  for layer in $(jq -r '.layers[].digest | sub("sha256:"; "")' "${images}/lambda/blobs/sha256/${digest#sha256:}"); do
+    mkdir -p "${tmp}/layer" && tar -xf "${images}/lambda/blobs/sha256/${layer}" -C "${tmp}/layer" 2>/dev/null || continue
+    [ -f "${tmp}/layer/${REPO}" ] && go version -m "${tmp}/layer/${REPO}" | grep -q -- '-tags=baton_lambda_support' && found=1
+    rm -rf "${tmp}/layer"
+  done
+  if [ -n "${found}" ]; then pass "lambda image: /${REPO} built with -tags=baton_lambda_support"; else fail "lambda image: no baton_lambda_support binary"; fi
+}
+
 # check_tree DIR: checks one release tree.
 check_tree() {
   local tree=$1 ver=${TAG#v} key os arch name archive bin entries digest tmp
   tmp=$(mktemp -d "${work}/extract.XXXXXX")
-  local archives=()
+  local archives=() msis=()
+  for arch in "${MSI_ARCHES[@]}"; do
+    name=${REPO}_${TAG}_windows_${arch}.msi
+    msis+=("${name}")
+    if msiinfo export "${tree}/${name}" File 2>/dev/null | grep -q "${REPO}.exe"; then
+      pass "${name}: installs ${REPO}.exe"
+    else
+      fail "${name} is missing or does not install ${REPO}.exe"
+    fi
+  done
   for key in "${PLATFORMS[@]}"; do
     os=${key%-*} arch=${key#*-}
     bin=${REPO}
@@ -253,29 +295,30 @@ check_tree() {
   local want_files got_files
   want_files=$(
     printf '%s\n' "${archives[@]}" | sed 'p; s/$/.sbom.json/'
+    printf '%s\n' "${msis[@]}"
     printf '%s\n' "${REPO}_${ver}_checksums.txt" index.json manifest.json provenance.intoto.json \
       registry/baton_capabilities.json registry/config_schema.json registry/connector.mdx
   )
-  got_files=$(cd "${tree}" && find . -type f | sed 's|^\./||' | sort)
+  got_files=$(cd "${tree}" && find . -type f -not -path './images/*' | sed 's|^\./||' | sort)
   if [ "$(echo "${want_files}" | sort)" = "${got_files}" ]; then
-    pass "the tree holds exactly the $(echo "${got_files}" | wc -l) release files"
+    pass "the tree holds exactly the $(echo "${got_files}" | wc -l) release files besides images/"
   else
     fail "tree files differ:"$'\n'"$(diff <(echo "${want_files}" | sort) <(echo "${got_files}"))"
   fi
 
   local sums=${tree}/${REPO}_${ver}_checksums.txt
   if (cd "${tree}" && sha256sum --quiet -c "$(basename "${sums}")") &&
-    [ "$(cut -d' ' -f3 "${sums}" | sort | tr '\n' ' ')" = "$(printf '%s\n' "${archives[@]}" | sort | tr '\n' ' ')" ]; then
-    pass "checksums: the six archives, all matching"
+    [ "$(cut -d' ' -f3 "${sums}" | sort | tr '\n' ' ')" = "$(printf '%s\n' "${archives[@]}" "${msis[@]}" | sort | tr '\n' ' ')" ]; then
+    pass "checksums: the six archives and two installers, all matching"
   else
-    fail "checksums file does not list exactly the six archives with matching digests"
+    fail "checksums file does not list exactly the six archives and two installers with matching digests"
   fi
 
-  # Provenance subjects are the archives with their digests.
+  # Provenance subjects are the archives, installers and checksums file with their digests.
   local want got
-  want=$(for a in "${archives[@]}"; do echo "${a} $(sha256 "${tree}/${a}")"; done | sort)
+  want=$(for a in "${archives[@]}" "${msis[@]}" "$(basename "${sums}")"; do echo "${a} $(sha256 "${tree}/${a}")"; done | sort)
   got=$(jq -r '.subject[] | "\(.name) \(.digest.sha256)"' "${tree}/provenance.intoto.json" | sort)
-  if [ "${want}" = "${got}" ]; then pass "provenance subjects match the archive digests"; else fail "provenance subjects differ: ${got}"; fi
+  if [ "${want}" = "${got}" ]; then pass "provenance subjects: archives, installers and checksums file"; else fail "provenance subjects differ: ${got}"; fi
 
   # Manifest: every platform key plus checksums, with digests, sizes and hrefs.
   local m=${tree}/manifest.json base=${BASE_URL}/releases/${ORG}/${REPO}/${TAG}
@@ -284,6 +327,10 @@ check_tree() {
     for key in "${PLATFORMS[@]}"; do
       if [ "${key%-*}" = linux ]; then name=${REPO}-${TAG}-${key}.tar.gz; else name=${REPO}-${TAG}-${key}.zip; fi
       echo "${key} ${name} $(sha256 "${tree}/${name}") $(stat -c %s "${tree}/${name}") ${base}/${name}"
+    done
+    for arch in "${MSI_ARCHES[@]}"; do
+      name=${REPO}_${TAG}_windows_${arch}.msi
+      echo "windows-${arch}-msi ${name} $(sha256 "${tree}/${name}") $(stat -c %s "${tree}/${name}") ${base}/${name}"
     done
     name=$(basename "${sums}")
     echo "checksums ${name} $(sha256 "${sums}") $(stat -c %s "${sums}") ${base}/${name}"
@@ -295,12 +342,14 @@ check_tree() {
     fail "manifest.json assets differ:"$'\n'"${got}"$'\n'"want:"$'\n'"${want}"
   fi
 
+  check_images "${tree}" "${tmp}"
+
   # The index names files that exist.
   local missing
-  missing=$(jq -r '[.artifacts[].archive, .artifacts[].sbom, .checksums, .provenance, .manifest, .registry[]] | .[]' "${tree}/index.json" |
+  missing=$(jq -r '[.artifacts[].archive, .artifacts[].sbom, .installers[].msi, .checksums, .provenance, .manifest, .registry[]] | .[]' "${tree}/index.json" |
     while read -r f; do [ -e "${tree}/${f}" ] || echo "${f}"; done)
   if [ -z "${missing}" ] && [ "$(jq '.artifacts | length' "${tree}/index.json")" = 6 ]; then
-    pass "index.json lists six platforms; every file it names exists"
+    pass "index.json lists six platforms and the installers; every file it names exists"
   else
     fail "index.json names missing files: ${missing}"
   fi
@@ -385,6 +434,9 @@ connector_release(
     platforms = ["linux/amd64", "plan9/amd64"],
     repo = "baton-example",
 )' //:bad_release
+  # Actions see a PATH without wixl; repository rules keep the usual one.
+  expect_failure msi-tools-missing 'wixl, msibuild, msiinfo, faketime not found on PATH; run scripts/install-msi-tools.sh' "" \
+    --action_env=PATH=/nonexistent --repo_env=PATH=/usr/bin:/bin //:msi_amd64
   expect_failure missing-docs 'docs: "docs/missing.mdx" does not exist' '
 connector_release(
     name = "bad_release",

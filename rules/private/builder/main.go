@@ -285,8 +285,9 @@ func run(args []string) error {
 	return nil
 }
 
-// tree fills the directory --out with SRC=NAME files. Files are hard-linked
-// when possible: Bazel outputs are never modified in place.
+// tree fills the directory --out with SRC=NAME entries; a directory SRC is
+// copied whole under NAME. Files are hard-linked when possible: Bazel
+// outputs are never modified in place.
 func tree(args []string) error {
 	fs := flag.NewFlagSet("tree", flag.ContinueOnError)
 	out := fs.String("out", "", "output directory")
@@ -301,26 +302,50 @@ func tree(args []string) error {
 		if !ok || name == "" || filepath.IsAbs(name) || strings.HasPrefix(filepath.Clean(name), "..") {
 			return fmt.Errorf("%q: want SRC=NAME with NAME relative to the tree", a)
 		}
-		dest := filepath.Join(*out, name)
-		if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-			return err
-		}
 		real, err := filepath.EvalSymlinks(src)
 		if err != nil {
 			return err
 		}
-		if os.Link(real, dest) == nil {
-			continue
-		}
-		data, err := os.ReadFile(real)
+		info, err := os.Stat(real)
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(dest, data, 0o644); err != nil {
+		if !info.IsDir() {
+			if err := linkFile(real, filepath.Join(*out, name)); err != nil {
+				return err
+			}
+			continue
+		}
+		err = filepath.WalkDir(real, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, err := filepath.Rel(real, path)
+			if err != nil {
+				return err
+			}
+			return linkFile(path, filepath.Join(*out, name, rel))
+		})
+		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// linkFile hard-links src to dest, or copies it when linking fails.
+func linkFile(src, dest string) error {
+	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+		return err
+	}
+	if os.Link(src, dest) == nil {
+		return nil
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dest, data, 0o644)
 }
 
 // readStamp reads "KEY VALUE" lines, the format of Bazel's status files.

@@ -47,3 +47,34 @@ func TestStampKeepsOnlyNamedKeys(t *testing.T) {
 		t.Error("stamp() with a key missing from the status file succeeded")
 	}
 }
+
+func TestTreeCopiesFilesAndDirectories(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a.txt", "a")
+	write("layout/index.json", "{}")
+	write("layout/blobs/sha256/00", "blob")
+	out := filepath.Join(dir, "out")
+	err := tree([]string{"--out", out, filepath.Join(dir, "a.txt") + "=a.txt", filepath.Join(dir, "layout") + "=images/image"})
+	if err != nil {
+		t.Fatalf("tree() = %v", err)
+	}
+	for name, want := range map[string]string{"a.txt": "a", "images/image/index.json": "{}", "images/image/blobs/sha256/00": "blob"} {
+		got, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil || string(got) != want {
+			t.Errorf("%s = %q, %v; want %q", name, got, err, want)
+		}
+	}
+	if err := tree([]string{"--out", out, filepath.Join(dir, "a.txt") + "=../escape"}); err == nil {
+		t.Error("tree() with a name outside the tree succeeded")
+	}
+}
