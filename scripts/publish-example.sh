@@ -38,8 +38,12 @@ ex=examples/baton-example
 bazel_flags=(--config=release --config=ci "--@relkit//release:tag=$TAG" "--@relkit//release:base_url=$RELKIT_BASE_URL")
 launcher="$root/dist/publish-$REPO-$TAG.sh"
 mkdir -p dist
-(cd "$ex" && "$BAZEL" build "${bazel_flags[@]}" //:release &&
-	"$BAZEL" run "${bazel_flags[@]}" --script_path="$launcher" //:publish)
+# Bazel's output and the Go module cache live with relkit's other caches,
+# so a second run on this machine starts warm.
+export RELKIT_GOMODCACHE=${RELKIT_GOMODCACHE:-$GOMODCACHE}
+bazel=("$BAZEL" "--output_user_root=${RELKIT_BAZEL_ROOT:-$HOME/.cache/relkit-bazel}")
+(cd "$ex" && "${bazel[@]}" build "${bazel_flags[@]}" //:release &&
+	"${bazel[@]}" run "${bazel_flags[@]}" --script_path="$launcher" //:publish)
 # The commit the release was stamped with (tools/workspace_status.sh).
 commit=$(git rev-parse HEAD)
 
