@@ -1,0 +1,3 @@
+module example.com/baton-example
+
+go 1.26
