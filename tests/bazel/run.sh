@@ -435,7 +435,7 @@ connector_release(
     repo = "baton-example",
 )' //:bad_release
   # Actions see a PATH without wixl; repository rules keep the usual one.
-  expect_failure msi-tools-missing 'wixl, msibuild, msiinfo, faketime not found on PATH; run scripts/install-msi-tools.sh' "" \
+  expect_failure msi-tools-missing 'wixl, msibuild, msiinfo not found on PATH; run scripts/install-msi-tools.sh' "" \
     --action_env=PATH=/nonexistent --repo_env=PATH=/usr/bin:/bin //:msi_amd64
   expect_failure missing-docs 'docs: "docs/missing.mdx" does not exist' '
 connector_release(

@@ -20,9 +20,29 @@ import (
 )
 
 // Tools are the programs Build runs: wixl and msibuild build the package,
-// msiinfo reads it back, faketime gives them a fixed clock.
+// msiinfo reads it back, and the libfaketime library (Faketime) gives them a
+// fixed clock.
 type Tools struct {
 	Wixl, Msibuild, Msiinfo, Faketime string
+}
+
+// libfaketime is preloaded directly rather than through the faketime
+// wrapper: the wrapper names a semaphore after its PID in /dev/shm, and two
+// builds in PID-namespaced sandboxes (Bazel's) collide on it.
+var libfaketimePaths = []string{
+	"/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+	"/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+	"/usr/lib/faketime/libfaketime.so.1",
+	"/usr/local/lib/faketime/libfaketime.so.1",
+}
+
+func findLibfaketime() (string, error) {
+	for _, p := range libfaketimePaths {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", exec.ErrNotFound
 }
 
 // FindTools looks the tools up on PATH and names every missing one.
@@ -33,7 +53,11 @@ func FindTools() (Tools, error) {
 		name string
 		dst  *string
 	}{{"wixl", &t.Wixl}, {"msibuild", &t.Msibuild}, {"msiinfo", &t.Msiinfo}, {"faketime", &t.Faketime}} {
-		path, err := exec.LookPath(p.name)
+		find := exec.LookPath
+		if p.name == "faketime" {
+			find = func(string) (string, error) { return findLibfaketime() }
+		}
+		path, err := find(p.name)
 		if err != nil {
 			missing = append(missing, p.name)
 		}
@@ -197,9 +221,9 @@ type builder struct {
 // frozen runs a tool in the stage directory with the clock stopped at the epoch.
 func (b *builder) frozen(ctx context.Context, tool string, args ...string) error {
 	stamp := time.Unix(b.epoch, 0).UTC().Format("2006-01-02 15:04:05")
-	cmd := exec.CommandContext(ctx, b.tools.Faketime, append([]string{"-f", stamp, tool}, args...)...)
+	cmd := exec.CommandContext(ctx, tool, args...)
 	cmd.Dir = b.dir
-	cmd.Env = toolEnv()
+	cmd.Env = append(toolEnv(), "LD_PRELOAD="+b.tools.Faketime, "FAKETIME="+stamp)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
