@@ -6,7 +6,7 @@
 # Environment:
 #   RELKIT_FUZZTIME   time per fuzz target (default 10s)
 #   RELKIT_SKIP       space-separated stages to skip: lint unit example fuzz
-#                     workflows sigstore oci publish bazel
+#                     workflows sigstore oci publish bazel rules-go
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -66,6 +66,9 @@ skip oci || stage oci-e2e e2e tests/oci/run.sh
 skip publish || stage publish-e2e e2e tests/publish/run.sh
 if [ -x tests/bazel/run.sh ] && ! skip bazel; then
 	stage bazel e2e tests/bazel/run.sh
+fi
+if [ -x tests/bazel/rules_go.sh ] && ! skip rules-go; then
+	stage rules-go e2e tests/bazel/rules_go.sh
 fi
 
 stage_report; stages_ok=$?
