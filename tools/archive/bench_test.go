@@ -1,34 +1,10 @@
 package archive
 
 import (
+	"github.com/relkit/relkit/tools/testutil/benchdata"
 	"io"
-	"os"
-	"path/filepath"
 	"testing"
 )
-
-// binaryFile writes size bytes of a real Go binary (the test executable,
-// repeated), so compression speed and ratio match release artifacts.
-func binaryFile(b *testing.B, size int) string {
-	b.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		b.Fatal(err)
-	}
-	chunk, err := os.ReadFile(exe)
-	if err != nil {
-		b.Fatal(err)
-	}
-	data := make([]byte, 0, size)
-	for len(data) < size {
-		data = append(data, chunk[:min(len(chunk), size-len(data))]...)
-	}
-	p := filepath.Join(b.TempDir(), "tool")
-	if err := os.WriteFile(p, data, 0o755); err != nil {
-		b.Fatal(err)
-	}
-	return p
-}
 
 // countingWriter counts the compressed bytes.
 type countingWriter struct{ n int64 }
@@ -37,7 +13,7 @@ func (w *countingWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); re
 
 func BenchmarkWrite(b *testing.B) {
 	const size = 64 << 20
-	src := binaryFile(b, size)
+	src := benchdata.BinaryFile(b, b.TempDir(), "tool", size, 0o755)
 	for _, format := range []Format{TarGz, Zip} {
 		b.Run(string(format), func(b *testing.B) {
 			b.SetBytes(size)
