@@ -24,6 +24,10 @@ type Store struct {
 // ErrConflict means the version is recorded with different content.
 var ErrConflict = errors.New("a different record of this version exists")
 
+// receivedAtLayout has a fixed width, so that received_at sorts as text in
+// time order: RFC 3339 with trimmed fractions does not ("05Z" > "05.5Z").
+const receivedAtLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
 // OpenStore opens dsn: a postgres:// or postgresql:// URL, or a SQLite
 // database file path (created if missing). It creates the table.
 func OpenStore(ctx context.Context, dsn string) (*Store, error) {
@@ -92,7 +96,7 @@ func (s *Store) Put(ctx context.Context, r *Release, now time.Time) (created boo
 	digest := hex.EncodeToString(sum[:])
 	res, err := s.db.ExecContext(ctx, s.q(`INSERT INTO releases (org, name, version, record, record_sha256, received_at)
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
-		r.Org, r.Name, r.Version, string(data), digest, now.UTC().Format(time.RFC3339Nano))
+		r.Org, r.Name, r.Version, string(data), digest, now.UTC().Format(receivedAtLayout))
 	if err != nil {
 		return false, fmt.Errorf("store release: %w", err)
 	}
