@@ -1,8 +1,9 @@
 // Package oci is the end-to-end test of 'relkit image build' and 'relkit
-// image push' against a real registry (distribution, from testing/oci.sh),
-// which has no referrers API: attestations take the tag-scheme fallback.
-// Run it with tests/oci/run.sh; without OCI_REGISTRY and RELKIT it is
-// skipped.
+// image push' against the registries of testing/oci.sh: distribution
+// (OCI_REGISTRY), which has no referrers API, so attestations take the
+// sha256-<hex> tag fallback, and testing/ociregistry
+// (OCI_REFERRERS_REGISTRY), which has it. Run it with tests/oci/run.sh;
+// without RELKIT, OCI_REGISTRY and OCI_REFERRERS_REGISTRY it is skipped.
 package oci
 
 import (
@@ -15,7 +16,11 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"io"
+	"log"
 	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +30,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -41,11 +47,23 @@ type env struct {
 	dir              string // binaries and CA bundle
 }
 
-func setup(t *testing.T) env {
+// registries are the registries of the stack, by whether they have the
+// referrers API.
+func registries(t *testing.T) map[string]string {
 	t.Helper()
-	e := env{relkit: os.Getenv("RELKIT"), registry: os.Getenv("OCI_REGISTRY")}
+	r := map[string]string{"distribution": os.Getenv("OCI_REGISTRY"), "referrers-api": os.Getenv("OCI_REFERRERS_REGISTRY")}
+	if os.Getenv("RELKIT") == "" || r["distribution"] == "" || r["referrers-api"] == "" {
+		t.Skip("RELKIT, OCI_REGISTRY and OCI_REFERRERS_REGISTRY are not set: run tests/oci/run.sh")
+	}
+	return r
+}
+
+// setup prepares inputs for pushing to registry.
+func setup(t *testing.T, registry string) env {
+	t.Helper()
+	e := env{relkit: os.Getenv("RELKIT"), registry: registry}
 	if e.relkit == "" || e.registry == "" {
-		t.Skip("RELKIT and OCI_REGISTRY are not set: run tests/oci/run.sh")
+		t.Skip("RELKIT, OCI_REGISTRY and OCI_REFERRERS_REGISTRY are not set: run tests/oci/run.sh")
 	}
 	e.dir = t.TempDir()
 	for name, content := range map[string]string{
@@ -74,11 +92,18 @@ func setup(t *testing.T) env {
 	return e
 }
 
-// run runs relkit and returns stdout; it fails the test unless the exit
-// status is want.
+// run runs relkit and returns stdout and stderr; it fails the test unless
+// the exit status is want.
 func (e env) run(t *testing.T, want int, args ...string) (string, string) {
 	t.Helper()
+	return e.runEnv(t, nil, want, args...)
+}
+
+// runEnv is run with extra environment variables KEY=VALUE.
+func (e env) runEnv(t *testing.T, environ []string, want int, args ...string) (string, string) {
+	t.Helper()
 	cmd := exec.Command(e.relkit, args...)
+	cmd.Env = append(os.Environ(), environ...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -164,7 +189,7 @@ func mustRef(t *testing.T, s string) name.Reference {
 }
 
 func TestBuildIsReproducible(t *testing.T) {
-	e := setup(t)
+	e := setup(t, registries(t)["distribution"])
 	_, a := e.build(t, "v1.0.0")
 	_, b := e.build(t, "v1.0.0")
 	if ja, jb := mustJSON(t, a), mustJSON(t, b); ja != jb {
@@ -173,7 +198,12 @@ func TestBuildIsReproducible(t *testing.T) {
 }
 
 func TestPushPullAttestLatest(t *testing.T) {
-	e := setup(t)
+	for kind, reg := range registries(t) {
+		t.Run(kind, func(t *testing.T) { testPushPullAttestLatest(t, setup(t, reg), kind == "referrers-api") })
+	}
+}
+
+func testPushPullAttestLatest(t *testing.T, e env, referrersAPI bool) {
 	repo := "acme/" + binName
 	full := e.registry + "/" + repo
 	out, sums := e.build(t, "v1.1.0")
@@ -252,8 +282,21 @@ func TestPushPullAttestLatest(t *testing.T) {
 		if want := []string{"https://slsa.dev/provenance/v1", "https://spdx.dev/Document"}; !slices.Equal(preds, want) {
 			t.Errorf("referrers %v, want %v", preds, want)
 		}
-		// distribution has no referrers API: the fallback tag holds them.
-		if _, err := remote.Head(mustRef(t, full+":sha256-"+strings.TrimPrefix(idxDigest, "sha256:"))); err != nil {
+		// With the API the registry lists them and there is no fallback
+		// tag; without it (distribution) the fallback tag holds them.
+		api, err := http.Get("http://" + e.registry + "/v2/" + repo + "/referrers/" + idxDigest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		api.Body.Close()
+		if got := api.StatusCode == http.StatusOK && api.Header.Get("Content-Type") == string(types.OCIImageIndex); got != referrersAPI {
+			t.Errorf("referrers API answered %s (%s); want it served: %v", api.Status, api.Header.Get("Content-Type"), referrersAPI)
+		}
+		_, err = remote.Head(mustRef(t, full+":sha256-"+strings.TrimPrefix(idxDigest, "sha256:")))
+		if referrersAPI && err == nil {
+			t.Errorf("fallback tag written to a registry with the referrers API")
+		}
+		if !referrersAPI && err != nil {
 			t.Errorf("fallback tag: %v", err)
 		}
 	}
@@ -293,21 +336,128 @@ func TestPushPullAttestLatest(t *testing.T) {
 }
 
 func TestPushErrors(t *testing.T) {
-	e := setup(t)
+	e := setup(t, registries(t)["distribution"])
 	out, _ := e.build(t, "v1.0.0")
-	_, stderr := e.run(t, 1, "image", "push", "--from", out, "--tag", "v1.0.0", "--repo", "127.0.0.1:1/acme/x", "--lambda-repo", "127.0.0.1:1/acme/x")
-	if !strings.Contains(stderr, "push 127.0.0.1:1/acme/x:1.0.0") || !strings.Contains(stderr, "connection refused") {
-		t.Errorf("unreachable registry: %s", stderr)
+
+	t.Run("unreachable registry", func(t *testing.T) {
+		addr := closedPort(t)
+		_, stderr := e.run(t, 1, "image", "push", "--from", out, "--tag", "v1.0.0", "--repo", addr+"/acme/x", "--lambda-repo", addr+"/acme/x")
+		if !strings.Contains(stderr, "push "+addr+"/acme/x:1.0.0") || !strings.Contains(stderr, "connection refused") {
+			t.Errorf("stderr: %s", stderr)
+		}
+	})
+
+	t.Run("image built for another version", func(t *testing.T) {
+		_, stderr := e.run(t, 1, "image", "push", "--from", out, "--tag", "v2.0.0", "--repo", e.registry+"/acme/x", "--lambda-repo", e.registry+"/acme/x")
+		if !strings.Contains(stderr, `was built for version "1.0.0", not 2.0.0`) {
+			t.Errorf("stderr: %s", stderr)
+		}
+	})
+
+	t.Run("bad credentials", func(t *testing.T) {
+		reg := basicAuthRegistry(t, "ci", "right")
+		push := func(want int, environ []string, auth ...string) string {
+			t.Helper()
+			args := append([]string{"image", "push", "--from", out, "--tag", "v1.0.0", "--repo", reg + "/acme/x", "--lambda-repo", reg + "/acme/x-lambda"}, auth...)
+			_, stderr := e.runEnv(t, environ, want, args...)
+			if strings.Contains(stderr, "wrong-password") {
+				t.Errorf("stderr shows the password: %s", stderr)
+			}
+			return stderr
+		}
+		denied := func(stderr string) {
+			t.Helper()
+			if !strings.Contains(stderr, "push "+reg+"/acme/x:1.0.0: access denied (HTTP 401): check the registry credentials") {
+				t.Errorf("stderr: %s", stderr)
+			}
+		}
+		denied(push(1, nil))
+		denied(push(1, []string{"RELKIT_REGISTRY_PASSWORD=wrong-password"}, "--registry-username", "ci"))
+		denied(push(1, nil, "--registry-auth-file", dockerConfig(t, reg, "ci", "wrong-password")))
+		if stderr := push(2, []string{"RELKIT_REGISTRY_PASSWORD="}, "--registry-username", "ci"); !strings.Contains(stderr, "$RELKIT_REGISTRY_PASSWORD is empty") {
+			t.Errorf("empty password: %s", stderr)
+		}
+		if stderr := push(1, nil, "--registry-auth-file", filepath.Join(e.dir, "ca.crt")); !strings.Contains(stderr, "registry auth file "+filepath.Join(e.dir, "ca.crt")+": not a Docker config.json") {
+			t.Errorf("bad auth file: %s", stderr)
+		}
+		push(0, []string{"PUSH_PW=right"}, "--registry-username", "ci", "--registry-password-env", "PUSH_PW")
+		push(0, nil, "--registry-auth-file", dockerConfig(t, reg, "ci", "right"))
+	})
+}
+
+func TestBuildErrors(t *testing.T) {
+	e := setup(t, registries(t)["distribution"])
+	build := func(args ...string) string {
+		t.Helper()
+		args = append([]string{"image", "build", "--name", binName, "--tag", "v1.0.0", "--created", "1700000000", "--out", t.TempDir()}, args...)
+		_, stderr := e.run(t, 1, args...)
+		return stderr
 	}
-	_, stderr = e.run(t, 1, "image", "push", "--from", out, "--tag", "v2.0.0", "--repo", e.registry+"/acme/x", "--lambda-repo", e.registry+"/acme/x")
-	if !strings.Contains(stderr, `was built for version "1.0.0", not 2.0.0`) {
-		t.Errorf("wrong version: %s", stderr)
-	}
-	_, stderr = e.run(t, 1, "image", "build", "--name", binName, "--tag", "v1.0.0", "--created", "1",
-		"--binary", "linux/amd64="+filepath.Join(e.dir, "missing"), "--ca-certs", filepath.Join(e.dir, "ca.crt"), "--out", t.TempDir())
-	if !strings.Contains(stderr, "binary for linux/amd64") {
+	ca := filepath.Join(e.dir, "ca.crt")
+
+	missing := filepath.Join(e.dir, "missing")
+	if stderr := build("--binary", "linux/amd64="+missing, "--ca-certs", ca); !strings.Contains(stderr, "binary for linux/amd64: read "+missing) {
 		t.Errorf("missing binary: %s", stderr)
 	}
+	if stderr := build("--lambda-binary", missing, "--ca-certs", ca); !strings.Contains(stderr, "lambda image: binary for linux/arm64: read "+missing) {
+		t.Errorf("missing Lambda binary: %s", stderr)
+	}
+
+	// A base layout with only linux/amd64.
+	baseOut := filepath.Join(t.TempDir(), "base")
+	stdout, _ := e.run(t, 0, "image", "build", "--name", "base", "--tag", "v1.0.0", "--created", "1700000000",
+		"--binary", "linux/amd64="+filepath.Join(e.dir, "amd64", binName), "--ca-certs", ca, "--out", baseOut)
+	var s map[string]toci.Summary
+	if err := json.Unmarshal([]byte(stdout), &s); err != nil {
+		t.Fatal(err)
+	}
+	base := filepath.Join(baseOut, "image") + "@" + s["image"].Digest
+	if stderr := build("--binary", "linux/arm64="+filepath.Join(e.dir, "arm64", binName), "--base", base); !strings.Contains(stderr, "no image for linux/arm64 in "+base+" (found: linux/amd64)") {
+		t.Errorf("base without arm64: %s", stderr)
+	}
+	if stderr := build("--lambda-binary", filepath.Join(e.dir, "lambda", binName), "--lambda-base", base); !strings.Contains(stderr, "lambda image: base: no image for linux/arm64") {
+		t.Errorf("Lambda base without arm64: %s", stderr)
+	}
+}
+
+// closedPort returns a loopback address nothing listens on.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// basicAuthRegistry serves a registry on loopback that accepts only
+// user:password and returns its host:port.
+func basicAuthRegistry(t *testing.T, user, password string) string {
+	t.Helper()
+	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != user || p != password {
+			w.Header().Set("WWW-Authenticate", `Basic realm="relkit-test"`)
+			http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, http.StatusUnauthorized)
+			return
+		}
+		reg.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// dockerConfig writes a Docker config.json with credentials for host.
+func dockerConfig(t *testing.T, host, user, password string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config.json")
+	auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
+	if err := os.WriteFile(p, []byte(`{"auths":{"`+host+`":{"auth":"`+auth+`"}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func fileIn(t *testing.T, img v1.Image, name string) []byte {

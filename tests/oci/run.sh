@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end test of 'relkit image build' and 'relkit image push': starts
-# the registry of testing/oci.sh (distribution, no referrers API) alone in a
-# private network namespace, runs tests/oci inside it, and stops it whatever
-# happens. The referrers-API path is covered by tools/oci's tests against
-# go-containerregistry's registry.
+# the registries of testing/oci.sh (distribution, without the referrers API,
+# and testing/ociregistry, with it) alone in a private network namespace,
+# runs tests/oci inside it against both, and stops them whatever happens.
 #
 # Environment: RELKIT_STACK_NAME (default e2e-oci) names the namespace.
 set -euo pipefail

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -130,17 +131,31 @@ func BuildIndex(spec Spec) (v1.ImageIndex, error) {
 			}
 		}
 	}, func(a, b Platform) int { return strings.Compare(a.String(), b.String()) })
-	var children []child
-	for _, p := range plats {
-		img, err := BuildImage(spec, p)
+	// Platforms are built in parallel (compressing the binaries is most of
+	// the work); the first error in platform order is reported.
+	children := make([]child, len(plats))
+	errs := make([]error, len(plats))
+	var wg sync.WaitGroup
+	for i, p := range plats {
+		wg.Go(func() {
+			img, err := BuildImage(spec, p)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			cf, err := img.ConfigFile()
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			children[i] = child{img: img, platform: v1.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant}}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
-		cf, err := img.ConfigFile()
-		if err != nil {
-			return nil, err
-		}
-		children = append(children, child{img: img, platform: v1.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant}})
 	}
 	return newIndex(children)
 }

@@ -198,7 +198,7 @@ func Tag(ctx context.Context, repo string, d string, tag string, opts ...remote.
 func registryError(what string, err error) error {
 	var terr *transport.Error
 	if errors.As(err, &terr) && (terr.StatusCode == http.StatusUnauthorized || terr.StatusCode == http.StatusForbidden) {
-		return fmt.Errorf("%s: access denied (HTTP %d): check the registry credentials (docker config, or --username with $RELKIT_REGISTRY_PASSWORD): %w", what, terr.StatusCode, err)
+		return fmt.Errorf("%s: access denied (HTTP %d): check the registry credentials (Docker config, username and password, or AWS credentials for ECR): %w", what, terr.StatusCode, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

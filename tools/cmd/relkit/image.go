@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -149,16 +150,22 @@ Example:
 				return cli.Usagef("--ca-certs is required for the default base: pass a pinned PEM bundle (e.g. a copy of Debian's ca-certificates.crt kept in the repository), or a --base")
 			}
 
+			// The two images are built in parallel; an error of the
+			// multi-platform image is reported first.
 			var digests imageDigests
+			var imageErr, lambdaErr error
+			var wg sync.WaitGroup
 			if len(binaries) > 0 {
+				spec := spec
 				spec.Labels = oci.Labels(epoch, name, revision, t.Version(), source, description)
-				idx, err := oci.BuildIndex(spec)
-				if err != nil {
-					return err
-				}
-				if digests.Image, err = writeImage(filepath.Join(out, imageLayoutDir), oci.Artifact{Index: idx}); err != nil {
-					return err
-				}
+				wg.Go(func() {
+					idx, err := oci.BuildIndex(spec)
+					if err != nil {
+						imageErr = err
+						return
+					}
+					digests.Image, imageErr = writeImage(filepath.Join(out, imageLayoutDir), oci.Artifact{Index: idx})
+				})
 			}
 			if lambdaBinary != "" {
 				ls := spec
@@ -171,13 +178,21 @@ Example:
 					lambdaDescription = name
 				}
 				ls.Labels = oci.Labels(epoch, name, revision, t.Version(), source, lambdaDescription)
-				img, err := oci.BuildImage(ls, oci.LinuxARM64)
-				if err != nil {
-					return fmt.Errorf("lambda image: %w", err)
-				}
-				if digests.Lambda, err = writeImage(filepath.Join(out, lambdaLayoutDir), oci.Artifact{Image: img}); err != nil {
-					return err
-				}
+				wg.Go(func() {
+					img, err := oci.BuildImage(ls, oci.LinuxARM64)
+					if err != nil {
+						lambdaErr = fmt.Errorf("lambda image: %w", err)
+						return
+					}
+					digests.Lambda, lambdaErr = writeImage(filepath.Join(out, lambdaLayoutDir), oci.Artifact{Image: img})
+				})
+			}
+			wg.Wait()
+			if imageErr != nil {
+				return imageErr
+			}
+			if lambdaErr != nil {
+				return lambdaErr
 			}
 			data, err := json.MarshalIndent(digests, "", "  ")
 			if err != nil {
@@ -233,8 +248,9 @@ func epochFlag(flagName, value, env string) (time.Time, error) {
 
 func imagePushCmd() *cli.Command {
 	var (
-		from, repo, lambdaRepo, tag, imageKey, lambdaKey, fragment, username string
-		atts, lambdaAtts                                                     cli.StringList
+		from, repo, lambdaRepo, tag, imageKey, lambdaKey, fragment string
+		atts, lambdaAtts                                           cli.StringList
+		auth                                                       registryAuthFlags
 	)
 	return &cli.Command{
 		Name:    "image push",
@@ -259,9 +275,14 @@ Prints (or writes to --fragment) the manifest fragment for 'relkit manifest
 merge': {"images": {"ecrPublic": {...}, "lambda-arm64": {...}}} with ref,
 digest, tag, uri and isIndex.
 
-Credentials come from the Docker config ($DOCKER_CONFIG/config.json or
-~/.docker/config.json), or from --username with the password in
-$RELKIT_REGISTRY_PASSWORD. Loopback registries are spoken to over plain HTTP.
+Credentials: for public.ecr.aws a token from ECR Public (us-east-1), for
+ACCOUNT.dkr.ecr.REGION.amazonaws.com one from ECR in REGION, both with the
+AWS credentials of the environment (AWS_* variables, shared files, web
+identity); for other registries --registry-username with the password in
+$RELKIT_REGISTRY_PASSWORD (or the variable --registry-password-env names),
+or the Docker config (--registry-auth-file, else $DOCKER_CONFIG/config.json
+or ~/.docker/config.json). Loopback registries are spoken to over plain
+HTTP.
 
 Example:
   relkit image push --from dist/images --tag v1.2.3 \
@@ -277,7 +298,7 @@ Example:
 			fs.StringVar(&imageKey, "image-key", "ecrPublic", "manifest images `KEY` of the multi-platform image")
 			fs.StringVar(&lambdaKey, "lambda-key", "lambda-arm64", "manifest images `KEY` of the Lambda image")
 			fs.StringVar(&fragment, "fragment", "", "write the manifest fragment to `FILE` (default: stdout)")
-			fs.StringVar(&username, "username", "", "registry `USER`; the password is read from $RELKIT_REGISTRY_PASSWORD")
+			auth.register(fs)
 		},
 		Run: func(ctx context.Context, env *cli.Env, args []string) error {
 			if len(args) > 0 {
@@ -290,14 +311,11 @@ Example:
 			if err != nil {
 				return cli.Usagef("--tag: %v", err)
 			}
-			opts := []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain), remote.WithUserAgent("relkit")}
-			if username != "" {
-				pw := env.Env("RELKIT_REGISTRY_PASSWORD")
-				if pw == "" {
-					return cli.Usagef("--username needs the password in $RELKIT_REGISTRY_PASSWORD")
-				}
-				opts = []remote.Option{remote.WithAuth(&authn.Basic{Username: username, Password: pw}), remote.WithUserAgent("relkit")}
+			kc, err := auth.keychain(env)
+			if err != nil {
+				return err
 			}
+			opts := []remote.Option{remote.WithAuthFromKeychain(kc), remote.WithUserAgent("relkit")}
 
 			type job struct {
 				dir, repo, repoFlag, tag, key string
@@ -370,6 +388,36 @@ Example:
 			return writeImagesFragment(env.Stdout, fragment, images)
 		},
 	}
+}
+
+// registryAuthFlags are the registry credential flags of the commands
+// that push images.
+type registryAuthFlags struct {
+	authFile, username, passwordEnv string
+	ecrEndpoint, ecrPublicEndpoint  string
+}
+
+func (f *registryAuthFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.authFile, "registry-auth-file", "", "Docker config.json `FILE` with credentials for registries other than ECR (default $DOCKER_CONFIG/config.json or ~/.docker/config.json)")
+	fs.StringVar(&f.username, "registry-username", "", "registry `USER` for registries other than ECR, with the password in the variable --registry-password-env names")
+	fs.StringVar(&f.passwordEnv, "registry-password-env", "RELKIT_REGISTRY_PASSWORD", "environment `VAR` holding the --registry-username password")
+	fs.StringVar(&f.ecrEndpoint, "ecr-endpoint", "", "ECR API endpoint `URL` (default: AWS's for the registry's region, or $AWS_ENDPOINT_URL_ECR)")
+	fs.StringVar(&f.ecrPublicEndpoint, "ecr-public-endpoint", "", "ECR Public API endpoint `URL` (default: AWS's in us-east-1, or $AWS_ENDPOINT_URL_ECR_PUBLIC)")
+}
+
+// keychain checks the flags and returns the credentials they describe.
+func (f *registryAuthFlags) keychain(env *cli.Env) (authn.Keychain, error) {
+	opts := oci.KeychainOptions{DockerConfig: f.authFile, ECREndpoint: f.ecrEndpoint, ECRPublicEndpoint: f.ecrPublicEndpoint}
+	if f.username != "" {
+		if f.authFile != "" {
+			return nil, cli.Usagef("give --registry-username or --registry-auth-file, not both")
+		}
+		opts.Username, opts.Password = f.username, env.Env(f.passwordEnv)
+		if opts.Password == "" {
+			return nil, cli.Usagef("--registry-username %s: $%s is empty: put the password there (or name another variable with --registry-password-env)", f.username, f.passwordEnv)
+		}
+	}
+	return oci.Keychain(opts)
 }
 
 // checkVersionLabel refuses to push an image built for another version.
