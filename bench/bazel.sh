@@ -4,6 +4,10 @@
 # against the physical floor: plain `go build -trimpath` of the six targets.
 # Everything runs in one go on this machine; the ratios are what count.
 #
+# //:release also builds what GoReleaser OSS cannot: the two MSIs
+# (connector_release's msi attribute) and the OCI images. The MSI actions'
+# share of each Bazel build is read from Bazel's JSON profile and printed.
+#
 #   bench/bazel.sh
 #
 # Bazel uses a prebuilt relkit through the relkit_prebuilt toolchain (as a
@@ -72,23 +76,36 @@ export RELKIT_GOCACHE=${gocache}
 
 secs() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b - a}'; }
 now() { date +%s.%N; }
-bazel_build() { (cd "${ex}" && "${BAZEL}" --output_base="${ob}" build "${flags[@]}" //:release >"${work}/bazel.log" 2>&1) || {
+# bazel_build NAME: builds //:release, writing Bazel's profile to NAME.profile.json.
+bazel_build() { (cd "${ex}" && "${BAZEL}" --output_base="${ob}" build "${flags[@]}" --profile="${work}/$1.profile.json" //:release >"${work}/bazel.log" 2>&1) || {
   tail -30 "${work}/bazel.log" >&2
   exit 1
 }; }
+# msi_share NAME SECONDS: the MSI actions in NAME's profile: their count, their
+# summed time, its share of all action time and of the build's wall time.
+msi_share() {
+  jq -r --argjson wall "$2" '
+    [.traceEvents[] | select(.cat == "action processing")] as $all
+    | [$all[] | select(.name | startswith("Relkit msi build"))] as $msi
+    | ([$msi[].dur] | add // 0) as $m | ([$all[].dur] | add // 0) as $a
+    | "\($msi | length) actions, \($m / 1e4 | round / 100) s = \(if $a > 0 then $m / $a * 1000 | round / 10 else 0 end)% of action time, \($m / 1e4 / $wall | round)% of wall"' \
+    "${work}/$1.profile.json"
+}
 # A code change that changes every binary, so everything downstream reruns too.
 go_edit='func init() { if len(os.Args) > 1000 { println("bench edit") } }'
 edit_go() { printf '\n%s\n' "${go_edit}" >>"$1/cmd/baton-example/main.go"; }
 
 echo "bench: Bazel" >&2
-t=$(now); bazel_build; bazel_cold=$(secs "${t}" "$(now)")
-t=$(now); bazel_build; bazel_noop=$(secs "${t}" "$(now)")
+t=$(now); bazel_build cold; bazel_cold=$(secs "${t}" "$(now)")
+t=$(now); bazel_build noop; bazel_noop=$(secs "${t}" "$(now)")
 (cd "${ex}" && "${BAZEL}" --output_base="${ob}" clean >/dev/null 2>&1)
-t=$(now); bazel_build; bazel_warm=$(secs "${t}" "$(now)")
+t=$(now); bazel_build warm; bazel_warm=$(secs "${t}" "$(now)")
 edit_go "${ex}"
-t=$(now); bazel_build; bazel_edit=$(secs "${t}" "$(now)")
+t=$(now); bazel_build edit; bazel_edit=$(secs "${t}" "$(now)")
 printf '\nbench edit\n' >>"${ex}/docs/connector.mdx"
-t=$(now); bazel_build; bazel_docs=$(secs "${t}" "$(now)")
+t=$(now); bazel_build docs; bazel_docs=$(secs "${t}" "$(now)")
+msi_cold=$(msi_share cold "${bazel_cold}")
+msi_edit=$(msi_share edit "${bazel_edit}")
 (cd "${ex}" && git checkout -q -- . && "${BAZEL}" --output_base="${ob}" shutdown >/dev/null 2>&1)
 
 echo "bench: GoReleaser" >&2
@@ -158,4 +175,12 @@ goreleaser after the same edit     ${gr_edit}
   bazel edit / goreleaser edit               $(ratio "${bazel_edit}" "${gr_edit}")                           <= 0.7
 bazel after a docs-only edit       ${bazel_docs}                                     < 2 s
 bazel no-op                        ${bazel_noop}                                     < 1 s
+
+MSI stage (two installers, in every Bazel build above):
+  cold                             ${msi_cold}
+  after the Go edit                ${msi_edit}
+note: GoReleaser builds no MSI here: MSI packaging is a GoReleaser Pro
+feature, absent from the OSS release benchmarked, and the pipeline relkit
+replaces builds its installers on a Windows runner. Bazel's times include
+the two MSIs (and the OCI images); GoReleaser's do not.
 EOF

@@ -4,7 +4,8 @@
     go_release.modules(name = "my_go_modules", go_mod = "//:go.mod", go_sum = "//:go.sum")
     use_repo(go_release, "my_go_modules")
 
-The Go SDK (`relkit_go_sdk`) and relkit's prebuilt binary are declared by
+The Go SDK (`relkit_go_sdk`), the host's msitools version (`relkit_msitools`)
+and relkit's prebuilt binary are declared by
 relkit's own MODULE.bazel; a root module may pin the SDK differently with
 `go_release.sdk(version = ..., host = ...)`.
 """
@@ -13,6 +14,7 @@ load(
     "//rules/private:repositories.bzl",
     "go_modules_repository",
     "go_sdk_repository",
+    "msitools_repository",
     "relkit_prebuilt_repository",
 )
 load("//rules/private:versions.bzl", "GO_VERSION")
@@ -33,6 +35,7 @@ def _go_release_impl(mctx):
         version = sdk.version if sdk else GO_VERSION,
         host = sdk.host if sdk else False,
     )
+    msitools_repository(name = "relkit_msitools")
     if prebuilt:
         relkit_prebuilt_repository(name = "relkit_prebuilt", version = prebuilt.version, sha256s = prebuilt.sha256s)
 

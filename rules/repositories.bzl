@@ -10,11 +10,12 @@ load(
     "//rules/private:repositories.bzl",
     "go_modules_repository",
     "go_sdk_repository",
+    "msitools_repository",
     "relkit_prebuilt_repository",
 )
 
 def relkit_dependencies(go_sdk_host = False):
-    """Declares the Go SDK and the modules relkit itself is built from.
+    """Declares the Go SDK, the modules relkit itself is built from, and the host's msitools version.
 
     Args:
       go_sdk_host: use the host's Go SDK instead of the pinned download
@@ -22,6 +23,8 @@ def relkit_dependencies(go_sdk_host = False):
     """
     if not native.existing_rule("relkit_go_sdk"):
         go_sdk_repository(name = "relkit_go_sdk", host = go_sdk_host)
+    if not native.existing_rule("relkit_msitools"):
+        msitools_repository(name = "relkit_msitools")
     if not native.existing_rule("relkit_go_modules"):
         # Fetched only when relkit is built from source.
         go_modules_repository(

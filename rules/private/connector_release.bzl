@@ -27,6 +27,10 @@ network, no host paths. Archive times and the manifest's releasedAt are the
 commit time, from Bazel stamping (`--stamp` with a workspace status command
 printing STABLE_GIT_COMMIT, STABLE_COMMIT_EPOCH and STABLE_COMMIT_DATE);
 without `--stamp` they are fixed placeholders (commit 000..., 1980-01-01).
+The provenance's builder.id is the release workflow at its commit when the
+status command also prints STABLE_WORKFLOW_REPOSITORY, STABLE_WORKFLOW_REF
+(the commit) and STABLE_WORKFLOW_PATH, as relkit's release.yaml does, and
+relkit's local builder otherwise.
 
 The tag comes from `--@relkit//release:tag=v1.2.3` and is checked by
 `relkit validate-inputs` in the first action; a bad tag fails the build with
@@ -75,6 +79,7 @@ def _connector_release_impl(ctx):
     repo = ctx.attr.repo
     base_url = ctx.attr._base_url[BuildSettingInfo].value or ctx.attr.base_url
     msis = {}
+    msi_infos = {}
     for target in ctx.attr.msi:
         info = target[MsiInfo]
         if info.connector != repo:
@@ -82,6 +87,7 @@ def _connector_release_impl(ctx):
         if info.arch in msis:
             fail("msi: two installers for windows/%s" % info.arch)
         msis[info.arch] = info.msi
+        msi_infos[info.arch] = info
     platforms = sorted(ctx.attr.platforms)
 
     # Each file is made in a staging directory, then the tree is assembled
@@ -143,6 +149,27 @@ def _connector_release_impl(ctx):
         msis[arch] = staged_msi
     msi_list = [msis[a] for a in sorted(msis)]
 
+    # Each installer's template goes into the tree beside it (not a release
+    # asset: the manifest does not list it), so that publishing can rebuild
+    # the MSI around the signed executable from the recipe in index.json.
+    # An MsiInfo made elsewhere may lack the recipe; publishing then refuses
+    # to Authenticode-sign that installer.
+    templates = {}
+    recipes = {}
+    for arch in sorted(msi_infos.keys()):
+        info = msi_infos[arch]
+        if not getattr(info, "template", None):
+            continue
+        templates[arch] = ctx.actions.declare_file("%s/%s.wxs" % (stage, msis[arch].basename))
+        ctx.actions.symlink(output = templates[arch], target_file = info.template)
+        recipes[arch] = dict(
+            name = info.connector,
+            binary_name = info.binary_name,
+            vendor = info.vendor,
+            template = templates[arch].basename,
+            **info.service
+        )
+
     # 3. Checksums, provenance and manifest over all archives and installers.
     checksums = ctx.actions.declare_file("%s/%s_%s_checksums.txt" % (stage, repo, version))
     args = relkit_args(ctx, "checksums")
@@ -154,12 +181,20 @@ def _connector_release_impl(ctx):
     # artifacts, as the manifest built with --expect-attestations declares.
     subjects = archive_list + msi_list + [checksums]
     provenance = ctx.actions.declare_file(stage + "/provenance.intoto.json")
-    args = relkit_args(ctx, "provenance")
+    workflow_stamp = ctx.attr._workflow_stamp[ReleaseStampInfo].file
+    args = relkit_args(ctx, "provenance", stamps = [workflow_stamp])
     args.add("--out", provenance)
     args.add_all(subjects, before_each = "--subject")
     args.add("--repository", "%s/%s" % (ctx.attr.org, repo))
     args.add("--tag", tag)
     args.add("--commit", "{STABLE_GIT_COMMIT}")
+
+    # builder.id is the release workflow at its commit when the build is
+    # stamped with it; without those keys the values are empty and relkit
+    # names its local builder.
+    args.add("--workflow-repository", "{STABLE_WORKFLOW_REPOSITORY}")
+    args.add("--workflow-ref", "{STABLE_WORKFLOW_REF}")
+    args.add("--workflow-path", "{STABLE_WORKFLOW_PATH}")
     go_versions = sorted({
         t[GoReleaseBinaryInfo].go_version: True
         for t in ctx.split_attr.binary.values()
@@ -167,7 +202,7 @@ def _connector_release_impl(ctx):
     }.keys())
     args.add_all(["go=go" + v for v in go_versions], before_each = "--toolchain")
     args.add("--toolchain", "relkit=" + ctx.toolchains[RELKIT_TOOLCHAIN].relkit.version)
-    run_relkit(ctx, "provenance", "RelkitProvenance", args, subjects, [provenance])
+    run_relkit(ctx, "provenance", "RelkitProvenance", args, subjects + [workflow_stamp], [provenance])
 
     manifest = ctx.actions.declare_file(stage + "/manifest.json")
     args = relkit_args(ctx, "manifest build")
@@ -208,7 +243,9 @@ def _connector_release_impl(ctx):
             )
             for p in platforms
         ],
-        installers = [struct(arch = a, msi = msis[a].basename) for a in sorted(msis)],
+        # With the inputs of 'relkit msi build' but the executable and the
+        # epoch (the commit time, also the SBOMs' creation time).
+        installers = [struct(arch = a, msi = msis[a].basename, **recipes.get(a, {})) for a in sorted(msis)],
         checksums = checksums.basename,
         provenance = provenance.basename,
         manifest = manifest.basename,
@@ -217,7 +254,7 @@ def _connector_release_impl(ctx):
     ), indent = "  ") + "\n")
 
     # 6. The tree.
-    staged = archive_list + [sboms[a.basename] for a in archive_list] + msi_list + [checksums, provenance, manifest, index]
+    staged = archive_list + [sboms[a.basename] for a in archive_list] + msi_list + [templates[a] for a in sorted(templates)] + [checksums, provenance, manifest, index]
     tree = ctx.actions.declare_directory(name)
     args = ctx.actions.args()
     args.use_param_file("--params=%s", use_always = True)
@@ -299,6 +336,7 @@ connector_release_rule = rule(
             doc = "Container images (an oci_image_attested target), copied into the tree under images/; optional.",
         ),
         "_base_url": attr.label(default = "//release:base_url"),
+        "_workflow_stamp": attr.label(default = "//rules/private:workflow_stamp", providers = [ReleaseStampInfo]),
         "_allowlist_function_transition": attr.label(
             default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
         ),

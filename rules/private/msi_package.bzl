@@ -14,6 +14,9 @@ for connector_release.
 
 wixl and msitools are taken from the host (`scripts/install-msi-tools.sh`
 installs them on Debian); when they are missing the action fails saying so.
+Their versions, recorded by the `@relkit_msitools` repository, are an input
+of the action: after an msitools upgrade the installers are rebuilt, never
+taken from a cache filled by the old version.
 The name is the one `relkit manifest build` looks for, so passing the target
 to `connector_release(msi = [...])` adds the `windows-<arch>-msi` asset.
 
@@ -78,11 +81,21 @@ def _msi_package_impl(ctx):
         if value:
             args.add(flag, value)
     args.add("--out", out)
-    run_relkit(ctx, "msi build", "RelkitMsiBuild", args, [exe, ctx.file.template], [out], host_tools = True)
+
+    # The host's msitools version is an input: Bazel cannot see wixl itself.
+    run_relkit(ctx, "msi build", "RelkitMsiBuild", args, [exe, ctx.file.template, ctx.file._msitools], [out], host_tools = True)
 
     return [
         DefaultInfo(files = depset([out])),
-        MsiInfo(msi = out, arch = arch, connector = name),
+        MsiInfo(
+            msi = out,
+            arch = arch,
+            connector = name,
+            vendor = ctx.attr.vendor,
+            binary_name = ctx.attr.binary_name,
+            template = ctx.file.template,
+            service = {k: getattr(ctx.attr, k) for k in ["service_name", "service_display_name", "service_description", "service_args"]},
+        ),
     ]
 
 msi_package = rule(
@@ -110,6 +123,7 @@ msi_package = rule(
         "service_display_name": attr.string(doc = "Service name shown in services.msc; default: connector_name."),
         "service_description": attr.string(doc = "Service description; default: '<connector_name> service'."),
         "service_args": attr.string(doc = "Service command line arguments, e.g. 'service run'."),
+        "_msitools": attr.label(default = "@relkit_msitools//:version.txt", allow_single_file = True),
         "_allowlist_function_transition": attr.label(
             default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
         ),

@@ -73,6 +73,10 @@ MsiInfo = provider(
         "msi": "File: the installer, named CONNECTOR_TAG_windows_ARCH.msi as relkit manifest build expects.",
         "arch": "string: 'amd64' or 'arm64'.",
         "connector": "string: the connector name the installer was built for.",
+        "vendor": "string: the Manufacturer.",
+        "binary_name": "string: the installed executable's name without .exe; empty for the connector name.",
+        "template": "File: the WiX template it was built from.",
+        "service": "dict: service_name, service_display_name, service_description, service_args as given (empty when not).",
     },
 )
 

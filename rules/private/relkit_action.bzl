@@ -12,7 +12,7 @@ RELKIT_ACTION_ATTRS = {
     "_tag": attr.label(default = "//release:tag"),
 }
 
-def relkit_args(ctx, verb, touch = None):
+def relkit_args(ctx, verb, touch = None, stamps = []):
     """Starts the arguments of an action running `relkit VERB`.
 
     They go through the action helper, which substitutes {STABLE_*} stamp
@@ -23,6 +23,8 @@ def relkit_args(ctx, verb, touch = None):
       ctx: a rule context with RELKIT_ACTION_ATTRS and the relkit toolchain.
       verb: the relkit verb, e.g. "archive" or "manifest build".
       touch: optional File created once relkit succeeds.
+      stamps: more stamp files whose keys the arguments may reference, besides
+        the release stamp; list them in the action's inputs too.
     Returns:
       An Args object; add the verb's flags to it.
     """
@@ -31,6 +33,7 @@ def relkit_args(ctx, verb, touch = None):
     args.set_param_file_format("multiline")
     args.add("run")
     args.add("--stamp", ctx.attr._stamp[ReleaseStampInfo].file)
+    args.add_all(stamps, before_each = "--stamp")
     if touch:
         args.add("--touch", touch)
     args.add(ctx.toolchains[RELKIT_TOOLCHAIN].relkit.binary)

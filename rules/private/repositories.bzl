@@ -241,3 +241,56 @@ Register `@<name>//:toolchain` to use it instead of building relkit from source.
         ),
     },
 )
+
+_MSITOOLS_BUILD = """\
+# The host's msitools as this repository recorded them: an input of every
+# msi_package action, so an upgrade rebuilds the installers.
+exports_files(["version.txt"])
+"""
+
+# Debian packages whose code shapes the MSI bytes: wixl, msibuild, libmsi, libgcab.
+_MSITOOLS_PACKAGES = ["wixl", "msitools", "libmsi*", "libgcab*"]
+
+def _msitools_repository_impl(rctx):
+    lines = []
+    for tool in ["wixl", "msibuild", "msiinfo"]:
+        path = rctx.which(tool)
+        if not path:
+            # The MSI action names the missing tools itself.
+            lines.append("%s not found" % tool)
+            continue
+        if hasattr(rctx, "watch"):
+            # Bazel 7.1+: refetched as soon as the binary changes.
+            rctx.watch(path)
+    wixl = rctx.which("wixl")
+    if wixl:
+        res = rctx.execute([wixl, "--version"])
+        lines.append("wixl %s" % (res.stdout.strip() if res.return_code == 0 else "(--version failed)"))
+
+    # On Debian, the package versions also catch a rebuilt library or a
+    # distribution patch that leaves wixl's own version alone.
+    dpkg = rctx.which("dpkg-query")
+    if dpkg:
+        res = rctx.execute([dpkg, "-W", "-f=${db:Status-Abbrev}${Package} ${Version}\n"] + _MSITOOLS_PACKAGES)
+        for line in res.stdout.splitlines():
+            if line.startswith("ii "):
+                lines.append("dpkg " + line[3:].strip())
+    rctx.file("version.txt", "\n".join(sorted(lines)) + "\n")
+    rctx.file("BUILD.bazel", _MSITOOLS_BUILD)
+
+msitools_repository = repository_rule(
+    implementation = _msitools_repository_impl,
+    doc = """Records the host's wixl and msitools versions in `@<name>//:version.txt`.
+
+msi_package actions run wixl and msibuild from the host, which Bazel does not
+see; this file is one of their inputs, so installers built by another msitools
+version are never taken from a cache. The file holds versions only (`wixl
+--version`, and on Debian the versions of the wixl, msitools, libmsi and
+libgcab packages), no paths, so machines with the same tools share cache
+entries. The repository is local: Bazel re-reads the versions when its server
+starts, when PATH changes, on `bazel sync --configure`, and on Bazel 7.1+ as
+soon as a tool's binary changes.""",
+    configure = True,
+    environ = ["PATH"],
+    local = True,
+)

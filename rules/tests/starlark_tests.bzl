@@ -66,12 +66,19 @@ def _release_provider_test_impl(ctx):
         "fake-v1.2.3-windows-amd64.zip.sbom.json",
         "fake_1.2.3_checksums.txt",
         "fake_v1.2.3_windows_arm64.msi",
+        "fake_v1.2.3_windows_arm64.msi.wxs",
         "fixture.mdx",
         "index.json",
         "manifest.json",
         "provenance.intoto.json",
     ], names)
     asserts.equals(env, ["arm64"], info.msis.keys())
+
+    # index.json records how the installer was built, for publishing to
+    # rebuild it around the Authenticode-signed executable.
+    index = [a for a in analysistest.target_actions(env) if a.mnemonic == "FileWrite" and a.outputs.to_list()[0].basename == "index.json"]
+    asserts.equals(env, 1, len(index))
+    asserts.true(env, '"template": "fake_v1.2.3_windows_arm64.msi.wxs"' in index[0].content, "index.json lacks the installer recipe")
     asserts.equals(env, "image_fixture", info.images.basename)
     actions = analysistest.target_actions(env)
     mnemonics = sorted({a.mnemonic: True for a in actions}.keys())
@@ -84,6 +91,19 @@ def _release_provider_test_impl(ctx):
         if a.mnemonic == "RelkitProvenance":
             asserts.true(env, "fake_v1.2.3_windows_arm64.msi" in inputs, "provenance lacks the msi")
             asserts.true(env, "fake_1.2.3_checksums.txt" in inputs, "provenance lacks the checksums file")
+
+            # builder.id comes from the workflow stamp keys.
+            asserts.true(env, "workflow_stamp.txt" in inputs, "provenance lacks the workflow stamp")
+            for flag, key in [
+                ("--workflow-repository", "{STABLE_WORKFLOW_REPOSITORY}"),
+                ("--workflow-ref", "{STABLE_WORKFLOW_REF}"),
+                ("--workflow-path", "{STABLE_WORKFLOW_PATH}"),
+            ]:
+                i = a.argv.index(flag) if flag in a.argv else -1
+                asserts.true(env, i >= 0 and a.argv[i + 1] == key, "provenance lacks %s %s: %s" % (flag, key, a.argv))
+        elif a.mnemonic.startswith("Relkit"):
+            # Only provenance reruns when the workflow commit changes.
+            asserts.false(env, "workflow_stamp.txt" in inputs, a.mnemonic + " depends on the workflow stamp")
         if a.mnemonic in ["RelkitChecksums", "RelkitManifest"]:
             asserts.true(env, "fake_v1.2.3_windows_arm64.msi" in inputs, a.mnemonic + " lacks the msi")
         if a.mnemonic == "RelkitArchive":
@@ -95,6 +115,17 @@ _release_provider_test = analysistest.make(
     config_settings = {"//release:tag": "v1.2.3"},
 )
 
+def _workflow_stamp_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    writes = [a for a in analysistest.target_actions(env) if a.mnemonic == "FileWrite"]
+    asserts.equals(env, 1, len(writes))
+
+    # Unstamped, every workflow key is empty: provenance names the local builder.
+    asserts.equals(env, "STABLE_WORKFLOW_PATH \nSTABLE_WORKFLOW_REF \nSTABLE_WORKFLOW_REPOSITORY \n", writes[0].content)
+    return analysistest.end(env)
+
+_workflow_stamp_test = analysistest.make(_workflow_stamp_test_impl)
+
 def _msi_package_test_impl(ctx):
     env = analysistest.begin(ctx)
     target = analysistest.target_under_test(env)
@@ -103,6 +134,10 @@ def _msi_package_test_impl(ctx):
     asserts.equals(env, "arm64", info.arch)
     actions = [a for a in analysistest.target_actions(env) if a.mnemonic == "RelkitMsiBuild"]
     asserts.equals(env, 1, len(actions))
+
+    # The host's msitools version keys the action: an upgrade rebuilds.
+    versions = [f for f in actions[0].inputs.to_list() if f.short_path.endswith("relkit_msitools/version.txt")]
+    asserts.equals(env, 1, len(versions), "the msi action does not read @relkit_msitools//:version.txt")
     return analysistest.end(env)
 
 _msi_package_test = analysistest.make(
@@ -162,6 +197,7 @@ def starlark_test_suite(name):
     )
     _release_provider_test(name = "release_provider_test", target_under_test = ":release_fixture")
     _msi_package_test(name = "msi_package_test", target_under_test = ":msi_fixture")
+    _workflow_stamp_test(name = "workflow_stamp_test", target_under_test = "//rules/private:workflow_stamp")
     _oci_image_test(name = "oci_image_test", target_under_test = ":image_fixture")
     _expect_failure_test(
         name = "msi_other_connector_test",
@@ -194,5 +230,6 @@ def starlark_test_suite(name):
             ":not_executable_test",
             ":release_provider_test",
             ":unsupported_platform_test",
+            ":workflow_stamp_test",
         ],
     )

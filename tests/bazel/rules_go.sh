@@ -35,6 +35,8 @@ EXAMPLE=examples/baton-example-rules-go
 TAG=v1.2.3
 REPO=baton-example
 PLATFORMS=(darwin-amd64 darwin-arm64 linux-amd64 linux-arm64 windows-amd64 windows-arm64)
+# shellcheck source=tests/bazel/lib.sh
+. "${root}/tests/bazel/lib.sh"
 
 work=${RELKIT_TEST_WORK:-}
 if [ -z "${work}" ]; then
@@ -48,19 +50,12 @@ export RELKIT_GOMODCACHE=${RELKIT_GOMODCACHE:-${HOME}/.cache/relkit-go/mod}
 export RELKIT_GOCACHE=${RELKIT_GOCACHE:-${HOME}/.cache/relkit-rules-go/gocache-fetch}
 mkdir -p "${RELKIT_GOMODCACHE}" "${RELKIT_GOCACHE}"
 
-failures=0
 timings=()
-log() { printf '\n== %s\n' "$*" >&2; }
-pass() { printf 'ok    %s\n' "$*" >&2; }
-fail() {
-  printf 'FAIL  %s\n' "$*" >&2
-  failures=$((failures + 1))
-}
 
 cleanup() {
   local ob
   for ob in "${work}"/ob-*; do
-    [ -d "${ob}" ] && "${BAZEL}" --output_base="${ob}" shutdown >/dev/null 2>&1 || true
+    if [ -d "${ob}" ]; then "${BAZEL}" --output_base="${ob}" shutdown >/dev/null 2>&1 || true; fi
   done
 }
 
@@ -93,13 +88,6 @@ checkout() {
     )
   fi
   echo "${dest}"
-}
-
-# bazel_in OUTPUT_BASE DIR ARGS...: runs Bazel in DIR with its own output base.
-bazel_in() {
-  local ob=$1 dir=$2
-  shift 2
-  (cd "${dir}" && "${BAZEL}" --output_base="${ob}" "$@")
 }
 
 # relkit itself is built from source with go build; its Go build cache is
@@ -155,22 +143,6 @@ step_gazelle() {
   git -C "${co}" checkout -q -- "${EXAMPLE}/cmd/baton-example/BUILD.bazel"
 }
 
-# expected_file OS ARCH: the pattern `file` prints for that platform's binary.
-expected_file() {
-  case "$1-$2" in
-  linux-amd64) echo 'ELF 64-bit LSB executable, x86-64' ;;
-  linux-arm64) echo 'ELF 64-bit LSB executable, ARM aarch64' ;;
-  darwin-amd64) echo 'Mach-O 64-bit x86_64 executable' ;;
-  darwin-arm64) echo 'Mach-O 64-bit arm64 executable' ;;
-  windows-amd64) echo 'PE32\+ executable .*x86-64' ;;
-  windows-arm64) echo 'PE32\+ executable .*Aarch64' ;;
-  esac
-}
-
-archive_name() {
-  if [ "${1%-*}" = linux ]; then echo "${REPO}-${TAG}-$1.tar.gz"; else echo "${REPO}-${TAG}-$1.zip"; fi
-}
-
 # check_tree DIR: the binaries are of their platforms and the release files
 # agree with each other.
 check_tree() {
@@ -201,9 +173,9 @@ check_tree() {
   local want got
   want=$(for key in "${PLATFORMS[@]}"; do n=$(archive_name "${key}"); echo "${n} $(sha256sum "${tree}/${n}" | cut -d' ' -f1)"; done | sort)
   got=$(jq -r '.subject[] | "\(.name) \(.digest.sha256)"' "${tree}/provenance.intoto.json" | grep -v checksums | sort)
-  [ "${want}" = "${got}" ] && pass "provenance subjects include the archives with their digests" || fail "provenance subjects differ: ${got}"
+  if [ "${want}" = "${got}" ]; then pass "provenance subjects include the archives with their digests"; else fail "provenance subjects differ: ${got}"; fi
   got=$(jq -r '.assets | to_entries[] | "\(.value.filename) \(.value.sha256)"' "${tree}/manifest.json" | grep -v checksums | sort)
-  [ "${want}" = "${got}" ] && pass "manifest assets match the archives" || fail "manifest assets differ: ${got}"
+  if [ "${want}" = "${got}" ]; then pass "manifest assets match the archives"; else fail "manifest assets differ: ${got}"; fi
   rm -rf "${tmp}"
 }
 

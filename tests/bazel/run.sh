@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # End-to-end checks of relkit's Bazel rules with Debian's Bazel 4.2.3.
 #
-#   tests/bazel/run.sh [STEP...]    steps: lint unit remote-cache release bad-input
-#                                   relkit-edit (default: all, in that order)
+#   tests/bazel/run.sh [STEP...]    steps: lint unit remote-cache release workflow
+#                                   msitools bad-input relkit-edit (default: all,
+#                                   in that order)
 #
 # Builds examples/baton-example's //:release from two fresh checkouts (different
 # paths, different output bases) and checks the trees: binaries per platform,
 # archive contents, Windows installers, checksums, manifest, SBOM and provenance
 # subjects, identical bytes in both trees, and the linux/amd64 binary against a
 # plain `go build`.
-# Measures an nginx remote cache on 127.0.0.1, and checks that bad inputs fail
-# early with a message naming the attribute.
+# Checks provenance's builder.id with and without the release workflow's stamp
+# keys, that a new wixl version rebuilds the installers, measures an nginx
+# remote cache on 127.0.0.1, and checks that bad inputs fail early with a
+# message naming the attribute.
 #
 # Environment:
 #   BAZEL                 Bazel 4 binary (default bazel-4)
@@ -30,6 +33,9 @@ BASE_URL=https://dist.conductorone.com
 PLATFORMS=(darwin-amd64 darwin-arm64 linux-amd64 linux-arm64 windows-amd64 windows-arm64)
 MSI_ARCHES=(amd64 arm64)
 PORT=${RELKIT_TEST_CACHE_PORT:-9092}
+LOCAL_BUILDER=https://relkit.dev/provenance/local-builder/v1
+# shellcheck source=tests/bazel/lib.sh
+. "${root}/tests/bazel/lib.sh"
 
 work=${RELKIT_TEST_WORK:-}
 if [ -z "${work}" ]; then
@@ -46,28 +52,13 @@ export RELKIT_GOMODCACHE=${RELKIT_GOMODCACHE:-${HOME}/.cache/relkit-go/mod}
 export RELKIT_GOCACHE=${RELKIT_GOCACHE:-${work}/gocache-fetch}
 mkdir -p "${gocache}" "${RELKIT_GOCACHE}"
 
-failures=0
-log() { printf '\n== %s\n' "$*" >&2; }
-pass() { printf 'ok    %s\n' "$*" >&2; }
-fail() {
-  printf 'FAIL  %s\n' "$*" >&2
-  failures=$((failures + 1))
-}
-
 # Every Bazel server the tests start has its output base at ${work}/ob-*.
 cleanup() {
   "${root}/testing/remote-cache.sh" stop "${work}/remote-cache" >/dev/null 2>&1 || true
   local ob
   for ob in "${work}"/ob-*; do
-    [ -d "${ob}" ] && "${BAZEL}" --output_base="${ob}" shutdown >/dev/null 2>&1 || true
+    if [ -d "${ob}" ]; then "${BAZEL}" --output_base="${ob}" shutdown >/dev/null 2>&1 || true; fi
   done
-}
-
-# bazel_in OUTPUT_BASE DIR ARGS...: runs Bazel in DIR with its own output base.
-bazel_in() {
-  local ob=$1 dir=$2
-  shift 2
-  (cd "${dir}" && "${BAZEL}" --output_base="${ob}" "$@")
 }
 
 release_flags=(
@@ -192,18 +183,6 @@ step_remote_cache() {
   fi
 }
 
-# expected_file OS ARCH: the pattern `file` prints for that platform's binary.
-expected_file() {
-  case "$1-$2" in
-  linux-amd64) echo 'ELF 64-bit LSB executable, x86-64' ;;
-  linux-arm64) echo 'ELF 64-bit LSB executable, ARM aarch64' ;;
-  darwin-amd64) echo 'Mach-O 64-bit x86_64 executable' ;;
-  darwin-arm64) echo 'Mach-O 64-bit arm64 executable' ;;
-  windows-amd64) echo 'PE32\+ executable .*x86-64' ;;
-  windows-arm64) echo 'PE32\+ executable .*Aarch64' ;;
-  esac
-}
-
 sha256() { sha256sum "$1" | cut -d' ' -f1; }
 
 # check_images TREE TMP: the images are built from the archives' Linux
@@ -220,7 +199,8 @@ check_images() {
     digest=$(jq -r --arg p "linux/${arch}" '.image.platforms[$p]' "${images}/images.json")
     found=
     for layer in $(jq -r '.layers[].digest | sub("sha256:"; "")' "${images}/image/blobs/sha256/${digest#sha256:}"); do
-      mkdir -p "${tmp}/layer" && tar -xf "${images}/image/blobs/sha256/${layer}" -C "${tmp}/layer" 2>/dev/null || continue
+      mkdir -p "${tmp}/layer"
+      tar -xf "${images}/image/blobs/sha256/${layer}" -C "${tmp}/layer" 2>/dev/null || continue
       [ -f "${tmp}/layer/${REPO}" ] && cmp -s "${tmp}/layer/${REPO}" "${tmp}/${REPO}" && found=1
       rm -rf "${tmp}/layer"
     done
@@ -230,7 +210,8 @@ check_images() {
   digest=$(jq -r '.lambda.digest' "${images}/images.json")
   found=
   for layer in $(jq -r '.layers[].digest | sub("sha256:"; "")' "${images}/lambda/blobs/sha256/${digest#sha256:}"); do
-    mkdir -p "${tmp}/layer" && tar -xf "${images}/lambda/blobs/sha256/${layer}" -C "${tmp}/layer" 2>/dev/null || continue
+    mkdir -p "${tmp}/layer"
+    tar -xf "${images}/lambda/blobs/sha256/${layer}" -C "${tmp}/layer" 2>/dev/null || continue
     [ -f "${tmp}/layer/${REPO}" ] && go version -m "${tmp}/layer/${REPO}" | grep -q -- '-tags=baton_lambda_support' && found=1
     rm -rf "${tmp}/layer"
   done
@@ -255,7 +236,7 @@ check_tree() {
     os=${key%-*} arch=${key#*-}
     bin=${REPO}
     [ "${os}" = windows ] && bin=${REPO}.exe
-    if [ "${os}" = linux ]; then name=${REPO}-${TAG}-${key}.tar.gz; else name=${REPO}-${TAG}-${key}.zip; fi
+    name=$(archive_name "${key}")
     archive=${tree}/${name}
     archives+=("${name}")
     if [ ! -f "${archive}" ]; then
@@ -295,7 +276,7 @@ check_tree() {
   local want_files got_files
   want_files=$(
     printf '%s\n' "${archives[@]}" | sed 'p; s/$/.sbom.json/'
-    printf '%s\n' "${msis[@]}"
+    printf '%s\n' "${msis[@]}" | sed 'p; s/$/.wxs/'
     printf '%s\n' "${REPO}_${ver}_checksums.txt" index.json manifest.json provenance.intoto.json \
       registry/baton_capabilities.json registry/config_schema.json registry/connector.mdx
   )
@@ -325,7 +306,7 @@ check_tree() {
   got=$(jq -r '.assets | to_entries[] | "\(.key) \(.value.filename) \(.value.sha256) \(.value.sizeBytes) \(.value.href)"' "${m}" | sort)
   want=$(
     for key in "${PLATFORMS[@]}"; do
-      if [ "${key%-*}" = linux ]; then name=${REPO}-${TAG}-${key}.tar.gz; else name=${REPO}-${TAG}-${key}.zip; fi
+      name=$(archive_name "${key}")
       echo "${key} ${name} $(sha256 "${tree}/${name}") $(stat -c %s "${tree}/${name}") ${base}/${name}"
     done
     for arch in "${MSI_ARCHES[@]}"; do
@@ -367,6 +348,13 @@ step_release() {
   }
   pass "bazel build //:release (checkout a) in ${ta}s"
   check_tree "${a}.tree"
+  local builder
+  builder=$(jq -r .predicate.runDetails.builder.id "${a}.tree/provenance.intoto.json")
+  if [ "${builder}" = "${LOCAL_BUILDER}" ]; then
+    pass "provenance builder.id outside the release workflow: ${builder}"
+  else
+    fail "provenance builder.id is ${builder}, want ${LOCAL_BUILDER} without workflow stamp keys"
+  fi
 
   tb=$(build_release "${b}" "${work}/ob-b" "${work}/b.log") || {
     fail "bazel build //:release in ${b}"
@@ -397,8 +385,11 @@ step_release() {
   else
     fail "linux/amd64 binary differs from plain 'go build'"
   fi
-  "${work}/${REPO}" version | grep -q "${TAG#v} (commit ${commit}, built ${date})" &&
-    pass "stamped: $("${work}/${REPO}" version)" || fail "version output: $("${work}/${REPO}" version)"
+  if "${work}/${REPO}" version | grep -q "${TAG#v} (commit ${commit}, built ${date})"; then
+    pass "stamped: $("${work}/${REPO}" version)"
+  else
+    fail "version output: $("${work}/${REPO}" version)"
+  fi
 }
 
 # expect_failure NAME PATTERN SNIPPET BAZEL-ARGS...: with SNIPPET appended to
@@ -417,6 +408,86 @@ expect_failure() {
     fail "${name}: failed without '${pattern}'"
   fi
   git -C "${co}" checkout -q -- examples/baton-example/BUILD.bazel
+}
+
+# executed LOG: the mnemonics of the spawns Bazel ran (not cache hits), from
+# an --execution_log_json_file, sorted and counted.
+executed() {
+  jq -r .mnemonic "$1" | sort | uniq -c | awk '{printf "%s%s x%s", (NR > 1 ? ", " : ""), $2, $1}'
+}
+
+# In the release workflow, the status command also prints the workflow keys
+# (the example's tools/workspace_status.sh does when WORKFLOW_SHA is set, as
+# release.yaml's own does): builder.id is the workflow at that commit, and
+# only the stamp, provenance and tree actions run again.
+step_workflow() {
+  log "provenance builder.id from the workflow stamp keys"
+  local co sha=4f1e2d3c4b5a69788796a5b4c3d2e1f001122334 builder want ran
+  co=$(checkout a)
+  build_release "${co}" "${work}/ob-a" "${work}/wf0.log" >/dev/null || {
+    fail "build before stamping the workflow"
+    return
+  }
+  WORKFLOW_REPOSITORY=relkit/relkit WORKFLOW_SHA=${sha} WORKFLOW_PATH=.github/workflows/release.yaml \
+    build_release "${co}" "${work}/ob-a" "${work}/wf.log" --execution_log_json_file="${work}/wf.exec.json" >/dev/null || {
+    fail "build with the workflow stamp keys"
+    return
+  }
+  want=https://github.com/relkit/relkit/.github/workflows/release.yaml@${sha}
+  builder=$(jq -r .predicate.runDetails.builder.id "${co}.tree/provenance.intoto.json")
+  if [ "${builder}" = "${want}" ] &&
+    jq -e --arg sha "${sha}" '.predicate.buildDefinition.resolvedDependencies | any(.digest.gitCommit == $sha)' \
+      "${co}.tree/provenance.intoto.json" >/dev/null; then
+    pass "builder.id with STABLE_WORKFLOW_* keys: ${builder}"
+  else
+    fail "builder.id is ${builder}, want ${want} (and the workflow commit among resolvedDependencies)"
+  fi
+  ran=$(executed "${work}/wf.exec.json")
+  if [ -z "$(jq -r 'select(.mnemonic | IN("RelkitStamp", "RelkitProvenance", "RelkitTree") | not) | .mnemonic' "${work}/wf.exec.json")" ]; then
+    pass "a new workflow commit reruns only: ${ran}"
+  else
+    fail "a new workflow commit reran more than stamp, provenance and tree: ${ran}"
+  fi
+}
+
+# A wixl upgrade: @relkit_msitools records another version, so the installer
+# is built again instead of coming from the action cache. A wixl earlier on
+# the repository rules' PATH stands in for the upgrade (actions keep the
+# strict PATH and the real wixl).
+step_msitools() {
+  log "the host's wixl version keys the MSI action"
+  local co fake=${work}/wixl-upgrade ran
+  co=$(checkout a)
+  mkdir -p "${fake}"
+  cat >"${fake}/wixl" <<'EOF'
+#!/bin/sh
+[ "$1" = --version ] && { echo 9.9.9; exit 0; }
+exec /usr/bin/wixl "$@"
+EOF
+  chmod +x "${fake}/wixl"
+  if ! bazel_in "${work}/ob-a" "${co}/examples/baton-example" build "${release_flags[@]}" \
+    --execution_log_json_file="${work}/msi0.exec.json" //:msi_amd64 >"${work}/msi0.log" 2>&1; then
+    tail -20 "${work}/msi0.log" >&2
+    fail "bazel build //:msi_amd64"
+    return
+  fi
+  if ! bazel_in "${work}/ob-a" "${co}/examples/baton-example" build "${release_flags[@]}" \
+    --repo_env=PATH="${fake}:/usr/bin:/bin" --execution_log_json_file="${work}/msi.exec.json" \
+    //:msi_amd64 >"${work}/msi.log" 2>&1; then
+    tail -20 "${work}/msi.log" >&2
+    fail "bazel build //:msi_amd64 after the wixl upgrade"
+    return
+  fi
+  ran=$(executed "${work}/msi.exec.json")
+  if ! grep -qx 'wixl 9.9.9' "${work}/ob-a/external/relkit_msitools/version.txt"; then
+    fail "@relkit_msitools//:version.txt does not record the new wixl: $(tr '\n' ' ' <"${work}/ob-a/external/relkit_msitools/version.txt")"
+  elif jq -e 'select(.mnemonic == "RelkitMsiBuild")' "${work}/msi0.exec.json" >/dev/null; then
+    fail "the MSI was rebuilt before any upgrade: $(executed "${work}/msi0.exec.json")"
+  elif jq -e 'select(.mnemonic == "RelkitMsiBuild")' "${work}/msi.exec.json" >/dev/null; then
+    pass "wixl --version 0.101 -> 9.9.9: the MSI action ran again (${ran})"
+  else
+    fail "after the wixl upgrade the MSI came from the cache (ran: ${ran:-nothing})"
+  fi
 }
 
 step_bad_input() {
@@ -468,13 +539,15 @@ step_relkit_edit() {
 }
 
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(lint unit remote-cache release bad-input relkit-edit)
+[ ${#steps[@]} -gt 0 ] || steps=(lint unit remote-cache release workflow msitools bad-input relkit-edit)
 for s in "${steps[@]}"; do
   case "${s}" in
   lint) step_lint ;;
   unit) step_unit ;;
   remote-cache) step_remote_cache ;;
   release) step_release ;;
+  workflow) step_workflow ;;
+  msitools) step_msitools ;;
   bad-input) step_bad_input ;;
   relkit-edit) step_relkit_edit ;;
   *)

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -205,11 +206,14 @@ func copyModule(dir, dest string, srcs []string) error {
 // stamp copies the named keys from Bazel's stable-status.txt into a small
 // file. Its content is the same on every machine building the same commit,
 // so actions reading it stay cache hits across machines, which the full
-// status file (with BUILD_HOST and BUILD_USER) would prevent.
+// status file (with BUILD_HOST and BUILD_USER) would prevent. With
+// --optional, a missing key is written with an empty value instead of
+// failing.
 func stamp(args []string) error {
 	fs := flag.NewFlagSet("stamp", flag.ContinueOnError)
 	in := fs.String("status", "", "Bazel's stable-status.txt")
 	out := fs.String("out", "", "output stamp file")
+	optional := fs.Bool("optional", false, "write missing keys with empty values")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -225,7 +229,7 @@ func stamp(args []string) error {
 	sort.Strings(keys)
 	for _, k := range keys {
 		v, ok := vals[k]
-		if !ok {
+		if !ok && !*optional {
 			return fmt.Errorf("%s is missing from %s: --workspace_status_command must print it (see rules/defs.bzl)", k, filepath.Base(*in))
 		}
 		fmt.Fprintf(&b, "%s %s\n", k, v)
@@ -238,7 +242,8 @@ func stamp(args []string) error {
 // so that a check with no output of its own can be an action.
 func run(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	stampFile := fs.String("stamp", "", "stamp file with the values of {KEY} references")
+	var stampFiles multi
+	fs.Var(&stampFiles, "stamp", "stamp file with the values of {KEY} references (repeatable)")
 	stdout := fs.String("stdout", "", "file receiving the tool's standard output")
 	touch := fs.String("touch", "", "file created after the tool succeeds")
 	if err := fs.Parse(args); err != nil {
@@ -247,11 +252,16 @@ func run(args []string) error {
 	if fs.NArg() == 0 {
 		return errors.New("want a tool and its arguments")
 	}
-	vals, err := readStamp(*stampFile)
-	if err != nil {
-		return err
+	vals := map[string]string{}
+	for _, f := range stampFiles {
+		v, err := readStamp(f)
+		if err != nil {
+			return err
+		}
+		maps.Copy(vals, v)
 	}
 	argv := fs.Args()
+	var err error
 	for i, a := range argv {
 		if argv[i], err = substitute(a, vals); err != nil {
 			return fmt.Errorf("argument %q: %w", a, err)

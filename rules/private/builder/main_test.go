@@ -48,6 +48,53 @@ func TestStampKeepsOnlyNamedKeys(t *testing.T) {
 	}
 }
 
+func TestStampOptionalKeys(t *testing.T) {
+	dir := t.TempDir()
+	status := filepath.Join(dir, "stable-status.txt")
+	if err := os.WriteFile(status, []byte("STABLE_GIT_COMMIT abc\nSTABLE_WORKFLOW_REF def\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "stamp.txt")
+	if err := stamp([]string{"--status", status, "--out", out, "--optional", "STABLE_WORKFLOW_REF", "STABLE_WORKFLOW_PATH"}); err != nil {
+		t.Fatalf("stamp(--optional) = %v", err)
+	}
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "STABLE_WORKFLOW_PATH \nSTABLE_WORKFLOW_REF def\n"; string(got) != want {
+		t.Errorf("stamp file = %q, want %q", got, want)
+	}
+	// An empty value is a value: a reference to it is substituted, not refused.
+	vals, err := readStamp(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := substitute("[{STABLE_WORKFLOW_PATH}]", vals); err != nil || s != "[]" {
+		t.Errorf("substitute of an empty key = %q, %v; want \"[]\"", s, err)
+	}
+}
+
+func TestRunReadsEveryStampFile(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.txt")
+	b := filepath.Join(dir, "b.txt")
+	out := filepath.Join(dir, "out.txt")
+	if err := os.WriteFile(a, []byte("STABLE_GIT_COMMIT abc\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(b, []byte("STABLE_WORKFLOW_REF def\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := run([]string{"--stamp", a, "--stamp", b, "--stdout", out, "echo", "{STABLE_GIT_COMMIT}@{STABLE_WORKFLOW_REF}"})
+	if err != nil {
+		t.Fatalf("run() = %v", err)
+	}
+	if got, _ := os.ReadFile(out); string(got) != "abc@def\n" {
+		t.Errorf("output = %q, want %q", got, "abc@def\n")
+	}
+}
+
 func TestTreeCopiesFilesAndDirectories(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, content string) {

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/relkit/relkit/tools/provenance"
 )
 
 func TestProvenanceCmd(t *testing.T) {
@@ -40,7 +42,22 @@ func TestProvenanceCmd(t *testing.T) {
 		t.Errorf("--out wrote different bytes than stdout (err %v)", err)
 	}
 
+	// The Bazel rule always passes the workflow flags; outside the release
+	// workflow their stamp values are empty and the builder is the local one.
+	local := []string{"provenance", "--repository", "ConductorOne/baton-foo", "--tag", "v1.2.3", "--commit", commit,
+		"--workflow-repository", "", "--workflow-ref", "", "--workflow-path", "", "--subject", art}
+	code, out, errOut = relkit(local...)
+	if code != 0 {
+		t.Fatalf("empty workflow flags: exit %d: %s", code, errOut)
+	}
+	if want := `"id": "` + provenance.LocalBuilderID + `"`; !strings.Contains(out, want) || strings.Contains(out, `"workflow"`) {
+		t.Errorf("empty workflow flags: statement lacks %s or names a workflow:\n%s", want, out)
+	}
+
 	for _, bad := range [][]string{
+		// A status command printing only some workflow keys.
+		{"provenance", "--repository", "o/r", "--tag", "v1.2.3", "--commit", commit, "--subject", art,
+			"--workflow-repository", "relkit/relkit", "--workflow-ref", commit, "--workflow-path", ""},
 		{"provenance", "--repository", "o/r", "--tag", "v1.2.3", "--subject", art},
 		{"provenance", "--repository", "o/r", "--tag", "v1.2.3", "--commit", "HEAD", "--subject", art},
 		{"provenance", "--repository", "o/r", "--tag", "v1.2.3", "--commit", commit, "--subject", art, "--toolchain", "go"},
