@@ -137,6 +137,10 @@ type SignOptions struct {
 	// TimestampURL is an RFC 3161 server (Apple's: http://timestamp.apple.com/ts01).
 	// Notarization requires a timestamp; empty means none.
 	TimestampURL string
+	// Time is the signing time recorded when there is no TimestampURL,
+	// e.g. the commit time; zero means now. With an RSA key (as Developer
+	// ID keys are) a fixed time makes signing reproducible.
+	Time time.Time
 }
 
 // DefaultTimestampURL is Apple's timestamp server.
@@ -154,7 +158,8 @@ func Identifier(org, name string) string {
 // carries the certificate chain. Any existing signature (such as the Go
 // linker's ad-hoc one) is stripped first, so Strip of the result equals
 // Strip of the input. The result is verified before it is returned.
-// Signing is not reproducible: the CMS signature records the signing time.
+// The CMS signature records the signing time: signing is reproducible only
+// with opts.Time, no timestamp server and an RSA key.
 func Sign(bin []byte, id *Identity, opts SignOptions) ([]byte, error) {
 	if !identifierRE.MatchString(opts.Identifier) {
 		return nil, fmt.Errorf("identifier %q: want letters, digits, '.' and '-', like com.acme.baton-okta", opts.Identifier)
@@ -179,6 +184,11 @@ func Sign(bin []byte, id *Identity, opts SignOptions) ([]byte, error) {
 	signed, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
+	}
+	if !opts.Time.IsZero() && opts.TimestampURL == "" {
+		if err := setSigningTime(signed, id, opts.Time); err != nil {
+			return nil, fmt.Errorf("set the signing time: %w", err)
+		}
 	}
 	sig, err := Verify(signed, id.roots)
 	if err != nil {

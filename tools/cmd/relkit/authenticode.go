@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/relkit/relkit/tools/authenticode"
@@ -13,8 +12,9 @@ import (
 
 func authenticodeSignCmd() *cli.Command {
 	var (
-		in, out, p12File, p12Env, passEnv, desc, url, signTime string
-		tsURLs                                                 cli.StringList
+		in, out, desc, url, signTime string
+		key                          cli.PKCS12
+		tsURLs                       cli.StringList
 	)
 	return &cli.Command{
 		Name:    "authenticode sign",
@@ -37,9 +37,7 @@ Example:
 		Flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&in, "in", "", "file to sign (required)")
 			fs.StringVar(&out, "out", "", "signed file to write; may equal --in (required)")
-			fs.StringVar(&p12File, "pkcs12", "", "PKCS#12 file with the key and certificate chain")
-			fs.StringVar(&p12Env, "pkcs12-env", "", "environment variable holding the PKCS#12 as base64")
-			fs.StringVar(&passEnv, "password-env", "AUTHENTICODE_PASSWORD", "environment variable holding the PKCS#12 password")
+			key.Register(fs, "", "AUTHENTICODE_PASSWORD", "signing key")
 			fs.StringVar(&desc, "name", "", "program name shown in the signature details")
 			fs.StringVar(&url, "url", "", "program URL shown in the signature details")
 			fs.Var(&tsURLs, "timestamp-url", "RFC 3161 timestamp server; repeat to try several in order")
@@ -52,16 +50,9 @@ Example:
 			if err := cli.Required(map[string]string{"in": in, "out": out}); err != nil {
 				return err
 			}
-			if (p12File == "") == (p12Env == "") {
-				return cli.Usagef("give exactly one of --pkcs12 FILE and --pkcs12-env VAR")
-			}
-			s := &authenticode.OSSLSigncode{Password: env.Env(passEnv), Description: desc, URL: url, TimestampURLs: tsURLs}
+			s := &authenticode.OSSLSigncode{Description: desc, URL: url, TimestampURLs: tsURLs}
 			var err error
-			if p12File != "" {
-				if s.PKCS12, err = os.ReadFile(p12File); err != nil {
-					return fmt.Errorf("read --pkcs12: %w", err)
-				}
-			} else if s.PKCS12, err = authenticode.PKCS12FromEnv(env.Env, p12Env); err != nil {
+			if s.PKCS12, s.Password, err = key.Load(env); err != nil {
 				return err
 			}
 			if signTime != "" {

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/relkit/relkit/tools/atomicfile"
-	"github.com/relkit/relkit/tools/authenticode"
 	"github.com/relkit/relkit/tools/cli"
 	"github.com/relkit/relkit/tools/macos"
 	"github.com/relkit/relkit/tools/macos/notary"
@@ -21,8 +20,9 @@ import (
 
 func macosSignCmd() *cli.Command {
 	var (
-		in, out, p12File, p12Env, passEnv, org, name, ident, trustRoot, tsURL string
-		required                                                              bool
+		in, out, org, name, ident, trustRoot, tsURL string
+		key                                         cli.PKCS12
+		required                                    bool
 	)
 	return &cli.Command{
 		Name:    "macos sign",
@@ -52,9 +52,7 @@ Example:
 		Flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&in, "in", "", "darwin binary to sign (required)")
 			fs.StringVar(&out, "out", "", "signed binary to write; may equal --in (required)")
-			fs.StringVar(&p12File, "pkcs12", "", "PKCS#12 file with the key and certificate chain")
-			fs.StringVar(&p12Env, "pkcs12-env", "", "environment variable holding the PKCS#12 as base64")
-			fs.StringVar(&passEnv, "password-env", "MACOS_P12_PASSWORD", "environment variable holding the PKCS#12 password")
+			key.Register(fs, "", "MACOS_P12_PASSWORD", "Developer ID key")
 			fs.StringVar(&org, "org", "", "organization for the identifier com.<org>.<name>")
 			fs.StringVar(&name, "name", "", "program name for the identifier (default: base name of --in)")
 			fs.StringVar(&ident, "identifier", "", "code signing identifier, overriding com.<org>.<name>")
@@ -69,7 +67,7 @@ Example:
 			if err := cli.Required(map[string]string{"in": in, "out": out}); err != nil {
 				return err
 			}
-			if (p12File == "") == (p12Env == "") {
+			if key.File != "" && key.Env != "" || !key.Given() {
 				return cli.Usagef("give exactly one of --pkcs12 FILE and --pkcs12-env VAR")
 			}
 			if ident == "" {
@@ -85,22 +83,19 @@ Example:
 			if err != nil {
 				return fmt.Errorf("read --in: %w", err)
 			}
-			var p12 []byte
-			if p12File != "" {
-				if p12, err = os.ReadFile(p12File); err != nil {
-					return fmt.Errorf("read --pkcs12: %w", err)
-				}
-			} else if strings.TrimSpace(env.Env(p12Env)) == "" {
+			if key.EnvEmpty(env) {
 				if required {
-					return fmt.Errorf("environment variable %s is empty and --required is set; set it to the base64 of the Developer ID .p12", p12Env)
+					return fmt.Errorf("environment variable %s is empty and --required is set; set it to the base64 of the Developer ID .p12", key.Env)
 				}
 				if err := atomicfile.WriteBytes(out, 0o755, bin); err != nil {
 					return err
 				}
-				fmt.Fprintf(env.Stderr, "%s is empty: %s keeps the Go linker's ad-hoc signature (arm64) or none (amd64)\n", p12Env, out)
+				fmt.Fprintf(env.Stderr, "%s is empty: %s keeps the Go linker's ad-hoc signature (arm64) or none (amd64)\n", key.Env, out)
 				fmt.Fprintf(env.Stdout, "%s: not signed\n", out)
 				return nil
-			} else if p12, err = authenticode.PKCS12FromEnv(env.Env, p12Env); err != nil {
+			}
+			p12, password, err := key.Load(env)
+			if err != nil {
 				return err
 			}
 			var roots *x509.CertPool
@@ -109,11 +104,8 @@ Example:
 					return err
 				}
 			}
-			id, err := macos.LoadIdentity(p12, env.Env(passEnv), roots, time.Now())
+			id, err := macos.LoadIdentity(p12, password, roots, time.Now())
 			if err != nil {
-				if strings.Contains(err.Error(), "wrong password") {
-					return fmt.Errorf("%w: check the variable %s", err, passEnv)
-				}
 				return err
 			}
 			signed, err := macos.Sign(bin, id, macos.SignOptions{Identifier: ident, TimestampURL: tsURL})

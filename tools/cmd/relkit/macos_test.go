@@ -56,7 +56,7 @@ func TestMacOSSignStripCmd(t *testing.T) {
 	environ["MACOS_P12_PASSWORD"] = "wrong secret"
 	code, _, stderr = relkitWithEnv(environ, "macos", "sign", "--pkcs12-env", "MACOS_P12", "--org", "acme",
 		"--trust-root", root, "--in", bin, "--out", signed)
-	if code != 1 || !strings.Contains(stderr, "pkcs12: wrong password: check the variable MACOS_P12_PASSWORD") || strings.Contains(stderr, "wrong secret") {
+	if code != 1 || !strings.Contains(stderr, "wrong password in environment variable MACOS_P12_PASSWORD (--password-env)") || strings.Contains(stderr, "wrong secret") {
 		t.Fatalf("wrong password: exit %d: %s", code, stderr)
 	}
 	// Apple's roots refuse the test chain.
