@@ -5,7 +5,8 @@
 # in examples/baton-example, URLs of the local S3 server), then runs the
 # example's //:publish launcher ('relkit publish' of that tree) inside the
 # stack's network namespace: keyless signing (Fulcio, Rekor v2, TSA, the test
-# OIDC issuer), write-once upload to versitygw, recording in the registry API,
+# OIDC issuer), write-once upload to versitygw, the images pushed with their
+# attestations to the stack's OCI registry, recording in the registry API,
 # and 'relkit verify'. A second run of the same tag reports "already
 # published" and changes nothing. scripts/release-example.sh builds the same
 # kind of tree without Bazel.
@@ -59,6 +60,7 @@ testing/stack exec -- env ACTIONS_ID_TOKEN_REQUEST_URL="$token_url" "$launcher" 
 	--work-dir "$root/dist/publish/$ORG/$REPO/$TAG" \
 	--trusted-root "$SIGSTORE_TRUSTED_ROOT" --signing-config "$SIGSTORE_SIGNING_CONFIG" \
 	--certificate-oidc-issuer "$SIGSTORE_OIDC_ISSUER" --workflow-ref "$workflow_ref" \
+	--image-repository "$OCI_REGISTRY/conductorone/$REPO" --lambda-repository "$OCI_REGISTRY/lambda/$REPO" \
 	--commit "$commit" --workflow-run-id 1
 
 # An independent check, as a user would run it.
@@ -75,6 +77,7 @@ Published $ORG/$REPO $TAG (inside network namespace $RELKIT_STACK_NETNS):
   files      s3://$RELKIT_BUCKET/releases/$ORG/$REPO/$TAG/  ($base/)
   manifest   $base/manifest.json
   registry   $RELKIT_REGISTRY_URL/api/v1/releases/$ORG/$REPO/$TAG
+  images     $OCI_REGISTRY/conductorone/$REPO:${TAG#v}, $OCI_REGISTRY/lambda/$REPO:${TAG#v}-arm64
   verify     $root/dist/verify-$TAG.txt
 
 The stack keeps running for you to look around; stop it with: testing/stack down

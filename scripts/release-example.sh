@@ -4,8 +4,12 @@
 # dist/releases/ORG/REPO/TAG/ (archives, SBOMs, provenance, checksums,
 # manifest.json). Deterministic: run it twice and compare.
 #
+# With MSI=1 it also builds the two Windows installers, as the Bazel example
+# does, and writes index.json with each one's recipe and template, so that
+# 'relkit publish' can rebuild them around Authenticode-signed executables.
+#
 # Environment: TAG (default v0.1.0), ORG (default ConductorOne),
-# BASE_URL (default https://dist.example.com).
+# BASE_URL (default https://dist.example.com), MSI (default 0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -50,6 +54,21 @@ for p in $platforms; do
 	relkit sbom --epoch "$epoch" --out "$out/$name.sbom.json" "$out/$name"
 	archives+=("$out/$name")
 done
+if [ "${MSI:-0}" = 1 ]; then
+	installers=()
+	for arch in amd64 arm64; do
+		msi="${REPO}_${TAG}_windows_$arch.msi"
+		echo "building $msi" >&2
+		# The template travels with the tree (not a release asset) for publishing.
+		cp templates/msi/default.wxs "$out/$msi.wxs"
+		relkit msi build --binary "$bins/windows-$arch/$REPO.exe" --name "$REPO" --vendor "$ORG" \
+			--tag "$TAG" --arch "$arch" --template "$out/$msi.wxs" --epoch "$epoch" --out "$out/$msi" >/dev/null
+		archives+=("$out/$msi")
+		installers+=("{\"arch\": \"$arch\", \"msi\": \"$msi\", \"name\": \"$REPO\", \"binary_name\": \"\", \"vendor\": \"$ORG\", \"template\": \"$msi.wxs\", \"epoch\": $epoch}")
+	done
+	# The part of connector_release's index.json that publishing reads.
+	(IFS=,; printf '{\n  "installers": [%s]\n}\n' "${installers[*]}") >"$out/index.json"
+fi
 checksums="$out/${REPO}_${version}_checksums.txt"
 relkit checksums --out "$checksums" "${archives[@]}"
 # The checksums file is a subject too, so publishing attests it like the archives.

@@ -64,6 +64,8 @@ skip workflows || stage lint-workflows e2e scripts/lint-workflows.sh
 skip sigstore || stage sigstore-e2e e2e tests/sigstore/run.sh
 skip oci || stage oci-e2e e2e tests/oci/run.sh
 skip publish || stage publish-e2e e2e tests/publish/run.sh
+skip publish || stage codesign-e2e e2e tests/publish/codesign.sh
+skip publish || stage images-e2e e2e tests/publish/images.sh
 if [ -x tests/bazel/run.sh ] && ! skip bazel; then
 	stage bazel e2e tests/bazel/run.sh
 fi

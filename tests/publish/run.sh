@@ -6,7 +6,8 @@
 # removing the files a crash would not have uploaded, then checks what
 # users see: the objects and their headers, the registry record, relkit
 # verify with the right and a wrong identity, and cosign as the independent
-# verifier. Stops its stack whatever happens.
+# verifier, for the files and for the images pushed to the stack's
+# registry. Stops its stack whatever happens.
 #
 # Environment: RELKIT_STACK_NAME (default e2e-publish), TAG (default v0.1.0).
 set -euo pipefail
@@ -84,4 +85,22 @@ pass "relkit verify binds issuer, workflow and source repository"
 	--certificate-github-workflow-repository $ORG/$REPO --certificate-github-workflow-ref refs/tags/$TAG $archive") >/dev/null 2>&1 ||
 	fail "cosign verify-blob-attestation"
 pass "cosign verifies the published provenance"
+
+# The images: cosign verifies each one's provenance, SBOM and signature
+# (distribution has no referrers API: the sha256-<hex> tag fallback).
+in_stack curl -sf "$base/manifest.json" >"$work/manifest.json" || fail "download manifest.json"
+for key in ecrPublic lambda-arm64; do
+	uri=$(jq -r --arg k "$key" '.images[$k].uri // empty' "$work/manifest.json")
+	[ -n "$uri" ] || fail "manifest.json lists no images.$key"
+	for check in "verify-attestation --type slsaprovenance1" "verify-attestation --type spdxjson" "verify"; do
+		in_stack sh -c "\$COSIGN $check --trusted-root \$SIGSTORE_TRUSTED_ROOT --allow-http-registry \
+			--certificate-oidc-issuer \$SIGSTORE_OIDC_ISSUER \
+			--certificate-identity https://github.com/relkit/relkit/.github/workflows/release.yaml@refs/tags/v1.0.0 \
+			--certificate-github-workflow-repository $ORG/$REPO --certificate-github-workflow-ref refs/tags/$TAG '$uri'" >/dev/null 2>&1 ||
+			fail "cosign $check $uri"
+	done
+	[ "$(jq --arg k "$key" '[.checks[] | select(.asset == $k and .ok)] | length' "$work/verify.json")" = 4 ] ||
+		fail "relkit verify did not pass the 4 checks of images.$key"
+done
+pass "cosign and relkit verify check the images' provenance, SBOM and signature"
 echo "publish-e2e: all passed" >&2

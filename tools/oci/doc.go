@@ -17,5 +17,11 @@
 // Attestations (Sigstore bundles of in-toto statements) are attached as
 // OCI 1.1 referrers in the form cosign reads: artifactType the bundle media
 // type, the empty config, one layer holding the bundle and the predicate
-// type as the dev.sigstore.bundle.predicateType annotation.
+// type as the dev.sigstore.bundle.predicateType annotation. An image
+// signature is attached the same way, as cosign v3 makes it: a statement of
+// SignPredicate. Attached reads them back.
+//
+// Keychain gives the credentials for pushing: ECR and ECR Public tokens
+// from the AWS credentials, cached for their lifetime, and a Docker config
+// or a username and password for other registries.
 package oci

@@ -10,11 +10,21 @@
 //	                  output stays read-only)
 //	fetch signatures  signature files an earlier attempt published are
 //	                  downloaded into the work directory
-//	sign              Sigstore signatures and attestation bundles
+//	codesign          darwin and Windows binaries are signed inside their
+//	                  archives, MSIs rebuilt and signed, and the files that
+//	                  depend on their bytes updated (see package codesign);
+//	                  signed archives an earlier attempt published are used
+//	                  as they are
+//	prepare images    the tree's container images are added to the
+//	                  manifest, and statements about them prepared
+//	sign              Sigstore signatures and attestation bundles, for
+//	                  the images too
 //	check signed tree every URL in the manifest names a file about to be
 //	                  uploaded, with the hash and size the manifest says
 //	upload artifacts  every artifact and its side files, in parallel
 //	upload checksums  the checksums file and its side files
+//	push images       each image under its tag, with its provenance, SBOM
+//	                  and signature as OCI referrers (see ImageOptions)
 //	upload manifest   manifest.json's signature files, then manifest.json
 //	record            the registry API (idempotent)
 //	verify            the published release, as a user would
@@ -45,7 +55,9 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/relkit/relkit/tools/checksum"
+	"github.com/relkit/relkit/tools/codesign"
 	"github.com/relkit/relkit/tools/manifest"
+	"github.com/relkit/relkit/tools/oci"
 	"github.com/relkit/relkit/tools/registryapi"
 	"github.com/relkit/relkit/tools/release"
 	"github.com/relkit/relkit/tools/s3store"
@@ -78,11 +90,17 @@ type Options struct {
 	WorkDir string
 
 	Store *s3store.Store
+	// Codesign signs the binaries of the staged tree with Apple and
+	// Authenticode identities; nil publishes them as built. Its Published
+	// is set by Run.
+	Codesign *codesign.Options
 	// Signer signs the staged tree; nil means the tree is already signed.
 	Signer Signer
 	// Registry records the release; nil skips the step.
 	Registry     *registryapi.Client
 	RegistryMeta registryapi.Metadata
+	// Images configures pushing the tree's container images.
+	Images ImageOptions
 	// Verify checks the published release at its manifest URL; nil skips.
 	Verify func(ctx context.Context, manifestURL string) error
 
@@ -103,6 +121,8 @@ type Report struct {
 	Uploaded         []string // keys, sorted
 	Skipped          []string // keys already there with the same bytes
 	Registry         *registryapi.Status
+	Codesign         *codesign.Report
+	Images           []oci.Pushed
 }
 
 // StepError names the step that failed.
@@ -123,6 +143,7 @@ type run struct {
 	published []byte // manifest.json found in the bucket
 	stage     string
 	plan      plan
+	images    []*treeImage
 	report    Report
 }
 
@@ -139,10 +160,13 @@ var steps = []step{
 	{"lock", nil, false}, // held around the steps up to the manifest upload
 	{"stage", (*run).stageTree, false},
 	{"fetch signatures", (*run).fetchSignatures, false},
+	{"codesign", (*run).codesign, false},
+	{"prepare images", (*run).prepareImages, false},
 	{"sign", (*run).sign, false},
 	{"check signed tree", (*run).checkSigned, false},
 	{"upload artifacts", (*run).uploadArtifacts, false},
 	{"upload checksums", (*run).uploadChecksums, false},
+	{"push images", (*run).pushImages, false},
 	{"upload manifest", (*run).uploadManifest, false},
 	{"record", (*run).record, true},
 	{"verify", (*run).verify, true},
@@ -414,12 +438,39 @@ func (r *run) assetFiles() []string {
 	return names
 }
 
+// codesign signs the binaries. A signed archive or MSI already in the
+// bucket is fetched and checked instead of signed again: its signature may
+// carry a timestamp and could never be made again, and objects are
+// write-once.
+func (r *run) codesign(ctx context.Context) error {
+	if r.Codesign == nil {
+		return nil
+	}
+	o := *r.Codesign
+	o.Published = func(ctx context.Context, name string) ([]byte, bool, error) {
+		return r.Store.Get(ctx, r.key(name))
+	}
+	if o.Log == nil {
+		o.Log = r.Log
+	}
+	rep, err := codesign.Resign(ctx, r.stage, o)
+	if err != nil {
+		return err
+	}
+	r.report.Codesign = rep
+	r.logf("codesign: %d files signed, %d signed files kept from an earlier attempt", len(rep.Signed), len(rep.Reused))
+	return nil
+}
+
 func (r *run) sign(ctx context.Context) error {
 	if r.Signer == nil {
 		r.logf("not signing: the tree is used as signed")
 		return nil
 	}
-	return r.Signer.SignTree(ctx, r.stage)
+	if err := r.Signer.SignTree(ctx, r.stage); err != nil {
+		return err
+	}
+	return r.signImages(ctx)
 }
 
 // plan is the upload order: artifacts with their side files, then the
@@ -538,7 +589,7 @@ func (r *run) unpublished(files map[string]bool) []string {
 	entries, _ := os.ReadDir(r.stage)
 	var out []string
 	for _, e := range entries {
-		if !files[e.Name()] {
+		if !files[e.Name()] && e.Name() != imagesDir {
 			out = append(out, e.Name())
 		}
 	}

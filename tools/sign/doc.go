@@ -16,6 +16,10 @@
 // signed, nothing is written unless everything was signed, and bundles
 // still valid for the same bytes and signer are kept on a re-run.
 //
+// SignAttestations signs other in-toto statements into DSSE bundles, such
+// as those about container images, keeping a bundle already written or
+// published that verifies for the same statement.
+//
 // A Verifier checks bundles against a trusted root and a Policy naming the
 // expected signer: the OIDC issuer and certificate identity, optionally the
 // GitHub repository and ref recorded in the certificate, or a public key.

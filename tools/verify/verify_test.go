@@ -45,6 +45,13 @@ type release struct {
 
 func newRelease(t *testing.T) *release {
 	t.Helper()
+	return newReleaseWith(t, func(url string) string { return publishtest.Tree(t, org, repo, tag, url, "archive", 0) }, nil)
+}
+
+// newReleaseWith serves the tree tree(base URL) writes, signed after
+// prepare (when not nil) has changed it with the release's signer.
+func newReleaseWith(t *testing.T, tree func(url string) string, prepare func(dir string, s sign.Signer)) *release {
+	t.Helper()
 	r := &release{override: map[string][]byte{}}
 	d := "/releases/" + org + "/" + repo + "/" + tag + "/"
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -66,7 +73,7 @@ func newRelease(t *testing.T) *release {
 		w.Write(data)
 	}))
 	t.Cleanup(srv.Close)
-	r.dir = publishtest.Tree(t, org, repo, tag, srv.URL, "archive", 0)
+	r.dir = tree(srv.URL)
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -74,6 +81,9 @@ func newRelease(t *testing.T) *release {
 	s, err := sign.NewKeySigner(key, sign.KeyOptions{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if prepare != nil {
+		prepare(r.dir, s)
 	}
 	if _, err := sign.SignTree(context.Background(), r.dir, s, sign.TreeOptions{}); err != nil {
 		t.Fatal(err)

@@ -36,7 +36,9 @@ func publishCmd() *cli.Command {
 		commit, runID, docs, changelog    string
 		configSchema, capabilities, relAt string
 		doVerify, asJSON                  bool
+		imageRepo, lambdaRepo             string
 		signer                            signerFlags
+		codesigning                       codesignFlags
 		n                                 notifyFlags
 		fs                                *flag.FlagSet
 	)
@@ -47,10 +49,11 @@ func publishCmd() *cli.Command {
 		Help: `Publishes the release tree DIR (as 'bazel build //:release' writes it) in
 this order, each step named in errors:
 
-  check tree, check published, lock, stage (copy DIR to --work-dir), sign,
-  check signed tree, upload artifacts and side files, upload the checksums
-  file, upload manifest.json's signature files and then manifest.json,
-  record in the registry API, verify what was published.
+  check tree, check published, lock, stage (copy DIR to --work-dir),
+  codesign, prepare images, sign, check signed tree, upload artifacts and
+  side files, upload the checksums file, push images, upload manifest.json's
+  signature files and then manifest.json, record in the registry API, verify
+  what was published.
 
 Objects go to s3://BUCKET/[PREFIX/]releases/ORG/REPO/TAG/ and are served at
 BASE-URL/[PREFIX/]releases/ORG/REPO/TAG/. Every PUT is conditional
@@ -64,6 +67,20 @@ progress bar on a terminal.
 Every flag can also be set by the environment variable RELKIT_<FLAG> (e.g.
 RELKIT_S3_ENDPOINT) or by a line 'flag-name = value' in --config FILE; flags
 win over the environment, which wins over the file.
+
+Images: when DIR has images/ (oci_image_attested) and --image-repository
+is given, the manifest lists them (images.ecrPublic and images.lambda-arm64:
+ref, digest, tag, uri, isIndex) and is signed with them. Each image gets a
+SLSA provenance and an SPDX SBOM attestation and a cosign signature, all
+Sigstore bundles whose subject is the image digest. The index is pushed to
+--image-repository as VER (and latest when VER is the newest final
+release), the Lambda image to --lambda-repository as VER-arm64, each with
+its bundles as OCI 1.1 referrers (the sha256-<hex> tag on registries
+without the referrers API), before manifest.json. Pushing again changes
+nothing; a re-run reuses the bundles already attached. Credentials come
+from the Docker config; loopback registries are spoken to over plain HTTP.
+
+` + codesignHelp + `
 
 Signing (--sign): keyless (Fulcio certificate from an OIDC token: GitHub
 Actions or --identity-token-file), key (--key/--key-env), or none (DIR is
@@ -79,6 +96,8 @@ Example (the local stack):
     --bucket relkit-dist --base-url http://127.0.0.1:7070/relkit-dist \
     --s3-endpoint http://127.0.0.1:7070 --s3-path-style \
     --trusted-root trusted_root.json --signing-config signing_config.json \
+    --image-repository 127.0.0.1:5000/conductorone/baton-example \
+    --lambda-repository 127.0.0.1:5000/lambda/baton-example \
     --registry-url http://127.0.0.1:8090 --commit $(git rev-parse HEAD) --workflow-run-id 1`,
 		Flags: func(f *flag.FlagSet) {
 			fs = f
@@ -113,9 +132,12 @@ Example (the local stack):
 			f.StringVar(&configSchema, "config-schema", "", "config_schema.json `FILE` for the registry")
 			f.StringVar(&capabilities, "capabilities", "", "baton_capabilities.json `FILE` for the registry")
 			f.StringVar(&relAt, "released-at", "", "release time for the registry, RFC 3339 (default: the registry's clock)")
+			f.StringVar(&imageRepo, "image-repository", "", "`REGISTRY/REPOSITORY` of the multi-platform image, e.g. public.ecr.aws/conductorone/baton-foo; empty pushes no images")
+			f.StringVar(&lambdaRepo, "lambda-repository", "", "`REGISTRY/REPOSITORY` of the Lambda image, e.g. ACCOUNT.dkr.ecr.us-west-2.amazonaws.com/baton-foo")
 			f.BoolVar(&doVerify, "verify", true, "verify the published release (identity flags as for 'relkit verify')")
 			f.BoolVar(&asJSON, "json", false, "print the report as JSON on stdout")
 			signer.register(f, true)
+			codesigning.register(f)
 			n.register(f)
 		},
 		Run: func(ctx context.Context, env *cli.Env, args []string) (err error) {
@@ -145,10 +167,14 @@ Example (the local stack):
 				Dir: dir, Org: org, Repo: repo, Tag: tag, BaseURL: baseURL, Prefix: prefix, WorkDir: workDir,
 				Store: store, Jobs: jobs, LockTTL: lockTTL, Owner: owner,
 				Progress: publish.NewProgress(env.Stderr), Log: prefixed{env, ""},
+				Images: publish.ImageOptions{Repository: imageRepo, LambdaRepository: lambdaRepo},
 			}
 			if o.Owner == "" {
 				host, _ := os.Hostname()
 				o.Owner = fmt.Sprintf("relkit publish on %s (pid %d)", host, os.Getpid())
+			}
+			if o.Codesign, err = codesigning.options(env); err != nil {
+				return err
 			}
 			if o.Signer, err = publishSigner(env, signing, tokenFile, keyFile, keyEnv, passwordEnv, trustedRoot, signingConfig); err != nil {
 				return err
@@ -246,10 +272,51 @@ func applyDefaults(fs *flag.FlagSet, env *cli.Env, configFile string) error {
 	return errors.Join(errs...)
 }
 
-// publishSignerFunc adapts the sign package to the publish pipeline.
-type publishSignerFunc func(ctx context.Context, dir string) error
+// treeSigner adapts the sign package to the publish pipeline. The
+// signer (and its token) is made when the sign step first needs it, once
+// for the tree and the images: a release published before needs none.
+type treeSigner struct {
+	env       *cli.Env
+	newSigner func(ctx context.Context) (sign.Signer, error)
+	signer    sign.Signer
+}
 
-func (f publishSignerFunc) SignTree(ctx context.Context, dir string) error { return f(ctx, dir) }
+func (t *treeSigner) get(ctx context.Context) (sign.Signer, error) {
+	if t.signer == nil {
+		s, err := t.newSigner(ctx)
+		if err != nil {
+			return nil, err
+		}
+		t.signer = s
+	}
+	return t.signer, nil
+}
+
+func (t *treeSigner) SignTree(ctx context.Context, dir string) error {
+	s, err := t.get(ctx)
+	if err != nil {
+		return err
+	}
+	rep, err := sign.SignTree(ctx, dir, s, sign.TreeOptions{Progress: prefixed{t.env, "sign: "}})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(t.env.Stderr, "sign: %d files written, %d kept\n", len(rep.Written), len(rep.Kept))
+	return nil
+}
+
+func (t *treeSigner) SignAttestations(ctx context.Context, dir string, atts []sign.Attestation) error {
+	s, err := t.get(ctx)
+	if err != nil {
+		return err
+	}
+	rep, err := sign.SignAttestations(ctx, dir, s, atts, sign.TreeOptions{Progress: prefixed{t.env, "sign: image "}})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(t.env.Stderr, "sign: %d image bundles written, %d kept\n", len(rep.Written), len(rep.Kept))
+	return nil
+}
 
 func publishSigner(env *cli.Env, mode, tokenFile, keyFile, keyEnv, passwordEnv, trustedRoot, signingConfig string) (publish.Signer, error) {
 	if (trustedRoot == "") != (signingConfig == "") && mode != "none" {
@@ -281,20 +348,7 @@ func publishSigner(env *cli.Env, mode, tokenFile, keyFile, keyEnv, passwordEnv, 
 	default:
 		return nil, cli.Usagef("--sign %q: want keyless, key or none", mode)
 	}
-	// The signer (and its token) is made only when the step runs: a
-	// release published before needs none.
-	return publishSignerFunc(func(ctx context.Context, dir string) error {
-		s, err := newSigner(ctx)
-		if err != nil {
-			return err
-		}
-		rep, err := sign.SignTree(ctx, dir, s, sign.TreeOptions{Progress: prefixed{env, "sign: "}})
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(env.Stderr, "sign: %d files written, %d kept\n", len(rep.Written), len(rep.Kept))
-		return nil
-	}), nil
+	return &treeSigner{env: env, newSigner: newSigner}, nil
 }
 
 func registryClient(env *cli.Env, url, tokenFile, commit, runID, docs, changelog, schema, caps, relAt string) (*registryapi.Client, registryapi.Metadata, error) {

@@ -112,12 +112,19 @@ for every asset (installers and the checksums file included):
 and that the checksums file lists exactly the other assets, the manifest
 names ORG/REPO TAG, and the manifest's own signature verifies.
 
+For every image in the manifest (images.ecrPublic, images.lambda-arm64): the
+registry has its digest, and SLSA provenance, an SPDX SBOM and a cosign
+signature are attached to it as OCI referrers (or under the sha256-<hex>
+tag), each verifying for the same signer with the image digest as subject.
+Registry credentials come from the Docker config; loopback registries are
+read over plain HTTP.
+
 Signatures must come from the exact workflow identity (issuer + workflow +
 ref), and the certificate must name ORG/REPO as the source repository and
 refs/tags/TAG as the ref. Downloads run in parallel.
 
 Exit status 0 means every check passed, 1 that one failed; each failure
-names the asset, the check and the reason.
+names the asset or image, the check and the reason; --json lists them.
 
 Example:
   relkit verify ConductorOne/baton-foo v1.2.3 --base-url https://dist.example.com \

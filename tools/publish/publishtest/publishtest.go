@@ -27,6 +27,12 @@ var Platforms = []release.Platform{{OS: "linux", Arch: "amd64"}, {OS: "windows",
 // size bytes long at least.
 func Tree(t testing.TB, org, repo, tag, baseURL, content string, size int) string {
 	t.Helper()
+	return tree(t, org, repo, tag, baseURL, content, size, Platforms)
+}
+
+// tree is Tree for the given platforms.
+func tree(t testing.TB, org, repo, tag, baseURL, content string, size int, platforms []release.Platform) string {
+	t.Helper()
 	dir := filepath.Join(t.TempDir(), "tree")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -43,7 +49,7 @@ func Tree(t testing.TB, org, repo, tag, baseURL, content string, size int) strin
 	}
 	ctx := context.Background()
 	var archives []string
-	for _, p := range Platforms {
+	for _, p := range platforms {
 		name := release.ArchiveName(repo, tg, p)
 		body := fmt.Sprintf("%s %s\n", content, name)
 		if pad := size - len(body); pad > 0 {
@@ -80,7 +86,7 @@ func Tree(t testing.TB, org, repo, tag, baseURL, content string, size int) strin
 	write("provenance.intoto.json", buf.Bytes())
 	m, err := manifest.Build(ctx, manifest.BuildOptions{
 		Dir: dir, Org: org, Repo: repo, Tag: tag, BaseURL: baseURL,
-		Platforms: Platforms, ExpectAttestations: true,
+		Platforms: platforms, ExpectAttestations: true,
 	})
 	if err != nil {
 		t.Fatal(err)
