@@ -13,6 +13,7 @@ import (
 	"strconv"
 
 	msitemplates "github.com/relkit/relkit/templates/msi"
+	"github.com/relkit/relkit/tools/atomicfile"
 	"github.com/relkit/relkit/tools/cli"
 	"github.com/relkit/relkit/tools/msi"
 	"github.com/relkit/relkit/tools/release"
@@ -22,6 +23,7 @@ func msiBuildCmd() *cli.Command {
 	var (
 		name, binaryName, vendor, tag, arch, binary, tmpl, out, epoch string
 		svcName, svcDisplay, svcDesc, svcArgs                         string
+		wxsOut                                                        string
 		asJSON                                                        bool
 	)
 	return &cli.Command{
@@ -45,6 +47,10 @@ are derived from the UpgradeCode, the version and the digests of the inputs,
 and every stored time is --epoch. The MSI is written to --out, its path
 printed on stdout (with --json: path, manifest key, sha256, size and codes).
 
+With WiX v3 on Windows: --wxs-out writes the rendered template (same
+ProductCode, PackageCode and variables); add the PATH Environment element
+the template header shows, then run candle and light.
+
 Example:
   relkit msi build --binary dist/baton-okta.exe --name baton-okta \
     --vendor ConductorOne --tag v1.2.3 --arch amd64 --epoch "$(git log -1 --format=%ct)"`,
@@ -63,6 +69,7 @@ Example:
 			fs.StringVar(&svcDesc, "service-description", "", `service description (default: "NAME service")`)
 			fs.StringVar(&svcArgs, "service-args", "", `service command line arguments, e.g. 'service run -c "[INSTALLFOLDER]config.yaml"'`)
 			fs.BoolVar(&asJSON, "json", false, "print a JSON description of the package instead of its path")
+			fs.StringVar(&wxsOut, "wxs-out", "", "also write the rendered WiX source to this file, to build the same package with WiX on Windows")
 		},
 		Run: func(ctx context.Context, env *cli.Env, args []string) error {
 			if len(args) > 0 {
@@ -102,6 +109,16 @@ Example:
 			vars, err = msi.Build(ctx, out, msi.Options{Vars: vars, Binary: binary, Template: src, TemplateName: tmpl, Epoch: secs})
 			if err != nil {
 				return err
+			}
+			if wxsOut != "" {
+				// The same variables, codes included, that the package was built with.
+				wxs, err := msi.Render(tmpl, src, vars)
+				if err != nil {
+					return err
+				}
+				if err := atomicfile.WriteBytes(wxsOut, 0o644, wxs); err != nil {
+					return fmt.Errorf("write --wxs-out: %w", err)
+				}
 			}
 			if !asJSON {
 				fmt.Fprintln(env.Stdout, out)
