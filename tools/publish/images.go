@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -349,6 +350,10 @@ func renameSBOM(doc []byte, name, namespace string) ([]byte, error) {
 	var version string
 	if err := json.Unmarshal(d["spdxVersion"], &version); err != nil || !strings.HasPrefix(version, "SPDX-") {
 		return nil, errors.New("not an SPDX JSON document: no spdxVersion")
+	}
+	// JSON would replace invalid bytes silently; image refs are ASCII.
+	if !utf8.ValidString(name) || !utf8.ValidString(namespace) {
+		return nil, fmt.Errorf("SBOM name %q or namespace %q is not valid UTF-8", name, namespace)
 	}
 	d["name"], _ = json.Marshal(name)
 	d["documentNamespace"], _ = json.Marshal(namespace)

@@ -70,7 +70,7 @@ func FuzzRenameSBOM(f *testing.F) {
 		if err := json.Unmarshal(out, &d); err != nil {
 			t.Fatalf("output is not JSON: %v\n%s", err, out)
 		}
-		if !strings.HasPrefix(d.SPDXVersion, "SPDX-") || d.DocumentNamespace != "ns" || d.Name != strings.ToValidUTF8(name, "\uFFFD") {
+		if !strings.HasPrefix(d.SPDXVersion, "SPDX-") || d.DocumentNamespace != "ns" || d.Name != name {
 			t.Fatalf("renamed document %+v for name %q", d, name)
 		}
 		if again, err := renameSBOM(out, name, "ns"); err != nil || !bytes.Equal(again, out) {
