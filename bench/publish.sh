@@ -30,10 +30,12 @@ if [ "${1:-}" = --in-stack ]; then
 		--identity-token-file "$work/token" "$tree" 2>"$work/sign.log" || { cat "$work/sign.log" >&2; exit 1; }
 
 	# relkit: upload everything in parallel, write-once, then verify it all.
+	# The tree is built outside the release workflow: its provenance names
+	# relkit's local builder.
 	t0=$(now_ms)
 	"$work/relkit" publish --dir "$tree" --org "$ORG" --repo "$REPO" --tag "$TAG" --work-dir "$work/stage" \
 		--sign none --trusted-root "$SIGSTORE_TRUSTED_ROOT" --certificate-oidc-issuer "$SIGSTORE_OIDC_ISSUER" \
-		--workflow-ref "$workflow_ref" --registry-url= --json >"$work/publish.json" 2>"$work/publish.log" ||
+		--workflow-ref "$workflow_ref" --builder-id https://relkit.dev/provenance/local-builder/v1 --registry-url= --json >"$work/publish.json" 2>"$work/publish.log" ||
 		{ tail -n 30 "$work/publish.log" >&2; exit 1; }
 	relkit_ms=$(( $(now_ms) - t0 ))
 	checks=$(sed -n 's/.*verified .*: \([0-9]*\) checks passed/\1/p' "$work/publish.log")

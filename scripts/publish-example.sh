@@ -55,18 +55,21 @@ token_url="${ACTIONS_ID_TOKEN_REQUEST_URL}&repository=$ORG/$REPO&ref=refs/tags/$
 
 # The launcher passes the tree, org, repo, tag and registry files; bucket,
 # S3 endpoint, base URL and registry URL come from the stack's RELKIT_*
-# variables.
+# variables. The tree is built outside the release workflow, so its
+# provenance names relkit's local builder, which verify accepts only when
+# told to.
+local_builder=https://relkit.dev/provenance/local-builder/v1
 testing/stack exec -- env ACTIONS_ID_TOKEN_REQUEST_URL="$token_url" "$launcher" \
 	--work-dir "$root/dist/publish/$ORG/$REPO/$TAG" \
 	--trusted-root "$SIGSTORE_TRUSTED_ROOT" --signing-config "$SIGSTORE_SIGNING_CONFIG" \
-	--certificate-oidc-issuer "$SIGSTORE_OIDC_ISSUER" --workflow-ref "$workflow_ref" \
+	--certificate-oidc-issuer "$SIGSTORE_OIDC_ISSUER" --workflow-ref "$workflow_ref" --builder-id "$local_builder" \
 	--image-repository "$OCI_REGISTRY/conductorone/$REPO" --lambda-repository "$OCI_REGISTRY/lambda/$REPO" \
 	--commit "$commit" --workflow-run-id 1
 
 # An independent check, as a user would run it.
 testing/stack exec -- "$root/bin/relkit" verify "$ORG/$REPO" "$TAG" --base-url "$RELKIT_BASE_URL" \
 	--trusted-root "$SIGSTORE_TRUSTED_ROOT" --certificate-oidc-issuer "$SIGSTORE_OIDC_ISSUER" \
-	--workflow-ref "$workflow_ref" >"$root/dist/verify-$TAG.txt"
+	--workflow-ref "$workflow_ref" --builder-id "$local_builder" >"$root/dist/verify-$TAG.txt"
 tail -n 1 "$root/dist/verify-$TAG.txt" >&2
 
 base="$RELKIT_BASE_URL/releases/$ORG/$REPO/$TAG"

@@ -372,16 +372,16 @@ func TestPushErrors(t *testing.T) {
 			}
 		}
 		denied(push(1, nil))
-		denied(push(1, []string{"RELKIT_REGISTRY_PASSWORD=wrong-password"}, "--registry-username", "ci"))
-		denied(push(1, nil, "--registry-auth-file", dockerConfig(t, reg, "ci", "wrong-password")))
-		if stderr := push(2, []string{"RELKIT_REGISTRY_PASSWORD="}, "--registry-username", "ci"); !strings.Contains(stderr, "$RELKIT_REGISTRY_PASSWORD is empty") {
+		denied(push(1, []string{"RELKIT_IMAGE_PASSWORD=wrong-password"}, "--image-username", "ci"))
+		denied(push(1, nil, "--image-auth-file", dockerConfig(t, reg, "ci", "wrong-password")))
+		if stderr := push(2, []string{"RELKIT_IMAGE_PASSWORD="}, "--image-username", "ci"); !strings.Contains(stderr, "$RELKIT_IMAGE_PASSWORD is empty") {
 			t.Errorf("empty password: %s", stderr)
 		}
-		if stderr := push(1, nil, "--registry-auth-file", filepath.Join(e.dir, "ca.crt")); !strings.Contains(stderr, "registry auth file "+filepath.Join(e.dir, "ca.crt")+": not a Docker config.json") {
+		if stderr := push(1, nil, "--image-auth-file", filepath.Join(e.dir, "ca.crt")); !strings.Contains(stderr, "registry auth file "+filepath.Join(e.dir, "ca.crt")+": not a Docker config.json") {
 			t.Errorf("bad auth file: %s", stderr)
 		}
-		push(0, []string{"PUSH_PW=right"}, "--registry-username", "ci", "--registry-password-env", "PUSH_PW")
-		push(0, nil, "--registry-auth-file", dockerConfig(t, reg, "ci", "right"))
+		push(0, []string{"PUSH_PW=right"}, "--image-username", "ci", "--image-password-env", "PUSH_PW")
+		push(0, nil, "--image-auth-file", dockerConfig(t, reg, "ci", "right"))
 	})
 }
 

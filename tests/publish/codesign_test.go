@@ -79,7 +79,7 @@ func (e *codesignEnv) publish(tree, work string, extra ...string) *exec.Cmd {
 	args := append([]string{"publish", "--dir", tree, "--org", e.org, "--repo", e.example, "--tag", tag,
 		"--work-dir", work, "--jobs", "1", "--commit", os.Getenv("COMMIT"), "--workflow-run-id", "1",
 		"--trusted-root", e.trustedRoot, "--signing-config", e.signingConf,
-		"--certificate-oidc-issuer", e.issuer, "--workflow-ref", e.workflowRef,
+		"--certificate-oidc-issuer", e.issuer, "--workflow-ref", e.workflowRef, localBuilder,
 		"--macos-pkcs12", e.macP12, "--macos-trust-root", e.macRoot, "--macos-timestamp-url", "",
 		"--authenticode-pkcs12", e.winP12, "--authenticode-ca", e.winCA}, extra...)
 	cmd := exec.Command(relkit, args...)
@@ -93,7 +93,7 @@ func (e *codesignEnv) publish(tree, work string, extra ...string) *exec.Cmd {
 func (e *codesignEnv) verify(t *testing.T, tag string) {
 	t.Helper()
 	out, err := exec.Command(relkit, "verify", e.org+"/"+e.example, tag, "--base-url", e.base,
-		"--trusted-root", e.trustedRoot, "--certificate-oidc-issuer", e.issuer, "--workflow-ref", e.workflowRef).CombinedOutput()
+		"--trusted-root", e.trustedRoot, "--certificate-oidc-issuer", e.issuer, "--workflow-ref", e.workflowRef, localBuilder).CombinedOutput()
 	if err != nil {
 		t.Fatalf("relkit verify %s: %v\n%s", tag, err, out)
 	}

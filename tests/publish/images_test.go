@@ -20,6 +20,7 @@ import (
 
 	"github.com/relkit/relkit/tools/manifest"
 	"github.com/relkit/relkit/tools/oci"
+	"github.com/relkit/relkit/tools/provenance"
 	"github.com/relkit/relkit/tools/publish/publishtest"
 	"github.com/relkit/relkit/tools/verify"
 )
@@ -32,6 +33,10 @@ const (
 	e2eTag      = "v0.1.0"
 	workflowRef = "refs/tags/v1.0.0"
 	identity    = "https://github.com/relkit/relkit/.github/workflows/release.yaml@" + workflowRef
+	// The test trees are built outside the release workflow: their
+	// provenance names relkit's local builder, which verify accepts only
+	// when told to.
+	localBuilder = "--builder-id=" + provenance.LocalBuilderID
 )
 
 // stackEnv is what testing/stack exports: Sigstore, cosign, the S3 server
@@ -60,7 +65,7 @@ func (e stackEnv) publish(t *testing.T, dir, work, prefix, registry string) (str
 		"--bucket", e["RELKIT_BUCKET"], "--base-url", e["RELKIT_BASE_URL"], "--prefix", prefix, "--s3-endpoint", e["RELKIT_S3_ENDPOINT"],
 		"--s3-region", e["RELKIT_S3_REGION"], "--s3-path-style", "--work-dir", work,
 		"--trusted-root", e["SIGSTORE_TRUSTED_ROOT"], "--signing-config", e["SIGSTORE_SIGNING_CONFIG"],
-		"--certificate-oidc-issuer", e["SIGSTORE_OIDC_ISSUER"], "--workflow-ref", workflowRef,
+		"--certificate-oidc-issuer", e["SIGSTORE_OIDC_ISSUER"], "--workflow-ref", workflowRef, localBuilder,
 		"--image-repository", registry+"/conductorone/"+e2eRepo, "--lambda-repository", registry+"/lambda/"+e2eRepo)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "AWS_EC2_METADATA_DISABLED=true",
 		"AWS_ACCESS_KEY_ID=" + e["AWS_ACCESS_KEY_ID"], "AWS_SECRET_ACCESS_KEY=" + e["AWS_SECRET_ACCESS_KEY"],
@@ -74,7 +79,7 @@ func (e stackEnv) publish(t *testing.T, dir, work, prefix, registry string) (str
 func (e stackEnv) verify(t *testing.T, prefix string, flags ...string) (*verify.Report, error) {
 	t.Helper()
 	args := append([]string{"verify", e2eOrg + "/" + e2eRepo, e2eTag, "--base-url", e["RELKIT_BASE_URL"], "--prefix", prefix, "--json",
-		"--trusted-root", e["SIGSTORE_TRUSTED_ROOT"], "--certificate-oidc-issuer", e["SIGSTORE_OIDC_ISSUER"]}, flags...)
+		"--trusted-root", e["SIGSTORE_TRUSTED_ROOT"], "--certificate-oidc-issuer", e["SIGSTORE_OIDC_ISSUER"], localBuilder}, flags...)
 	cmd := exec.Command(relkit, args...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
 	var stdout, stderr bytes.Buffer
@@ -181,13 +186,24 @@ func (e stackEnv) publishImages(t *testing.T, prefix, registry string) {
 	t.Run("relkit verify checks the images", func(t *testing.T) {
 		rep, err := e.verify(t, prefix, "--workflow-ref", workflowRef)
 		failed, passed := imageChecks(rep)
-		if err != nil || len(failed) > 0 || len(passed) != 8 {
-			t.Fatalf("relkit verify: %v; failed %+v; %d image checks passed, want 8", err, failed, len(passed))
+		if err != nil || len(failed) > 0 || len(passed) != 10 {
+			t.Fatalf("relkit verify: %v; failed %+v; %d image checks passed, want 10", err, failed, len(passed))
 		}
 		rep, err = e.verify(t, prefix, "--workflow-ref", "refs/heads/main")
 		failed, _ = imageChecks(rep)
 		if err == nil || len(failed) != 6 {
 			t.Errorf("another identity: %v; image checks failed: %+v, want the 6 bundle checks", err, failed)
+		}
+		// By default the provenance must name the release workflow.
+		rep, err = e.verify(t, prefix, "--workflow-ref", workflowRef, "--builder-id=")
+		failed, _ = imageChecks(rep)
+		if err == nil || len(failed) != 2 {
+			t.Fatalf("a local build: %v; image checks failed: %+v, want the 2 provenance checks", err, failed)
+		}
+		for _, c := range failed {
+			if c.Check != "attestation "+manifest.SLSAPredicate || !strings.Contains(c.Reason, "built outside the release workflow") {
+				t.Errorf("a local build: %+v", c)
+			}
 		}
 	})
 

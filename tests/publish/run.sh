@@ -67,7 +67,10 @@ in_stack curl -sf "$RELKIT_REGISTRY_URL/api/v1/releases/$ORG/$REPO/$TAG" >"$work
 grep -q '"documentation"' "$work/record.json" && grep -q '"attestations"' "$work/record.json" || fail "registry record lacks docs or attestations"
 pass "registry record"
 
-ver=(verify "$ORG/$REPO" "$TAG" --base-url "$RELKIT_BASE_URL" --trusted-root "$SIGSTORE_TRUSTED_ROOT" --certificate-oidc-issuer "$SIGSTORE_OIDC_ISSUER")
+# The example is built outside the release workflow: its provenance names
+# relkit's local builder.
+ver=(verify "$ORG/$REPO" "$TAG" --base-url "$RELKIT_BASE_URL" --trusted-root "$SIGSTORE_TRUSTED_ROOT" --certificate-oidc-issuer "$SIGSTORE_OIDC_ISSUER"
+	--builder-id https://relkit.dev/provenance/local-builder/v1)
 in_stack "$root/bin/relkit" "${ver[@]}" --workflow-ref refs/tags/v1.0.0 --json >"$work/verify.json" || fail "relkit verify"
 if in_stack "$root/bin/relkit" "${ver[@]}" --workflow-ref refs/heads/main >"$work/wrong.txt" 2>&1; then
 	fail "relkit verify accepted another workflow identity"
@@ -76,7 +79,12 @@ grep -q "FAIL" "$work/wrong.txt" || fail "wrong identity: no failure listed"
 if in_stack "$root/bin/relkit" "${ver[@]}" --workflow-ref refs/tags/v1.0.0 --source-repository "$ORG/other" >/dev/null 2>&1; then
 	fail "relkit verify accepted another source repository"
 fi
-pass "relkit verify binds issuer, workflow and source repository"
+if in_stack "$root/bin/relkit" verify "$ORG/$REPO" "$TAG" --base-url "$RELKIT_BASE_URL" --trusted-root "$SIGSTORE_TRUSTED_ROOT" \
+	--certificate-oidc-issuer "$SIGSTORE_OIDC_ISSUER" --workflow-ref refs/tags/v1.0.0 >"$work/local.txt" 2>&1; then
+	fail "relkit verify accepted a local build as the release workflow's"
+fi
+grep -q "built outside the release workflow" "$work/local.txt" || fail "local builder: no reason given"
+pass "relkit verify binds issuer, workflow, source repository and builder"
 
 (cd "$work" && in_stack sh -c "curl -sfO '$base/$archive' && curl -sfO '$base/$archive.provenance.sigstore.json' &&
 	\$COSIGN verify-blob-attestation --trusted-root \$SIGSTORE_TRUSTED_ROOT --bundle $archive.provenance.sigstore.json \
@@ -99,8 +107,8 @@ for key in ecrPublic lambda-arm64; do
 			--certificate-github-workflow-repository $ORG/$REPO --certificate-github-workflow-ref refs/tags/$TAG '$uri'" >/dev/null 2>&1 ||
 			fail "cosign $check $uri"
 	done
-	[ "$(jq --arg k "$key" '[.checks[] | select(.asset == $k and .ok)] | length' "$work/verify.json")" = 4 ] ||
-		fail "relkit verify did not pass the 4 checks of images.$key"
+	[ "$(jq --arg k "$key" '[.checks[] | select(.asset == $k and .ok)] | length' "$work/verify.json")" = 5 ] ||
+		fail "relkit verify did not pass the 5 checks of images.$key"
 done
 pass "cosign and relkit verify check the images' provenance, SBOM and signature"
 echo "publish-e2e: all passed" >&2

@@ -10,6 +10,7 @@ import (
 
 	"github.com/relkit/relkit/tools/manifest"
 	"github.com/relkit/relkit/tools/oci"
+	"github.com/relkit/relkit/tools/release"
 	"github.com/relkit/relkit/tools/sign"
 )
 
@@ -21,9 +22,40 @@ var imageChecks = []struct{ check, predicateType string }{
 	{"signature", oci.SignPredicate},
 }
 
+// imageTagSuffix is what follows VER in the tag of each image the release
+// workflow pushes, by manifest images key.
+var imageTagSuffix = map[string]string{"ecrPublic": "", "lambda-arm64": "-arm64"}
+
+// imageTag checks that the image's tag is the release's and still names
+// the image: a tag moved after publishing would hand users other bytes.
+func (c *checker) imageTag(ctx context.Context, key, repo string, im manifest.Image, opts []remote.Option) error {
+	if suffix, ok := imageTagSuffix[key]; ok {
+		t, err := release.ParseTag(c.Tag)
+		if err != nil {
+			return err
+		}
+		if want := t.Version() + suffix; im.Tag != want {
+			return fmt.Errorf("the manifest gives %s the tag %q, want %q", repo, im.Tag, want)
+		}
+	}
+	if im.Tag == "" {
+		return fmt.Errorf("the manifest gives %s no tag", repo)
+	}
+	got, found, err := oci.Resolve(ctx, repo, im.Tag, opts...)
+	switch {
+	case err != nil:
+		return err
+	case !found:
+		return fmt.Errorf("%s:%s is not in the registry", repo, im.Tag)
+	case got != im.Digest:
+		return fmt.Errorf("%s:%s has moved: it names %s, not the manifest's %s", repo, im.Tag, got, im.Digest)
+	}
+	return nil
+}
+
 // image checks that the registry has the image and that its attestations
 // and signature are attached, verify for the expected signer, and are
-// about the image's digest alone.
+// about the image's digest alone, and that its tag still names it.
 func (c *checker) image(ctx context.Context, key string, im manifest.Image) {
 	repo, _, ok := strings.Cut(im.URI, "@")
 	if !ok {
@@ -41,6 +73,7 @@ func (c *checker) image(ctx context.Context, key string, im manifest.Image) {
 	if !c.add(key, "in registry", err) {
 		return
 	}
+	c.add(key, "tag", c.imageTag(ctx, key, repo, im, opts))
 	atts, err := oci.Attached(ctx, repo, im.Digest, opts...)
 	if err != nil {
 		for _, ic := range imageChecks {
@@ -85,6 +118,5 @@ func (c *checker) imageBundle(a oci.Attestation, digest, hexDigest string) error
 	if err != nil {
 		return err
 	}
-	_, err = c.Verifier.VerifyAttestation(b, hexDigest, a.PredicateType)
-	return err
+	return c.verifyAttestation(b, hexDigest, a.PredicateType)
 }

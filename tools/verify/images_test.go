@@ -15,12 +15,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/relkit/relkit/tools/manifest"
 	"github.com/relkit/relkit/tools/oci"
+	"github.com/relkit/relkit/tools/provenance"
 	"github.com/relkit/relkit/tools/publish/publishtest"
 	"github.com/relkit/relkit/tools/sign"
+	"github.com/relkit/relkit/tools/verify"
 )
 
 const (
@@ -113,11 +118,15 @@ func newImageRelease(t *testing.T, ir imageRelease) *release {
 // attest signs a statement of predicateType about the digest.
 func attest(t *testing.T, s sign.Signer, predicateType, hexDigest string) oci.Attestation {
 	t.Helper()
+	predicate := map[string]any{}
+	if predicateType == manifest.SLSAPredicate {
+		predicate["runDetails"] = map[string]any{"builder": map[string]string{"id": provenance.LocalBuilderID}}
+	}
 	st, err := json.Marshal(map[string]any{
 		"_type":         manifest.StatementType,
 		"subject":       []any{map[string]any{"digest": map[string]string{"sha256": hexDigest}}},
 		"predicateType": predicateType,
-		"predicate":     map[string]any{},
+		"predicate":     predicate,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -145,7 +154,7 @@ func TestImagesPass(t *testing.T) {
 			t.Fatalf("referrers API %v: a good release:\n%s", api, text(rep))
 		}
 		for _, key := range []string{"ecrPublic", "lambda-arm64"} {
-			for _, check := range []string{"in registry", provenanceCheck, sbomCheck, "signature"} {
+			for _, check := range []string{"in registry", "tag", provenanceCheck, sbomCheck, "signature"} {
 				found := false
 				for _, c := range rep.Checks {
 					found = found || (c.Asset == key && c.Check == check && c.OK)
@@ -198,6 +207,58 @@ func TestImageNotInRegistry(t *testing.T) {
 	for _, c := range rep.Checks {
 		if c.Asset == "lambda-arm64" && c.Check == "signature" {
 			t.Errorf("bundles were checked for an image that is not there: %+v", c)
+		}
+	}
+}
+
+func TestImageTagMoved(t *testing.T) {
+	r := newImageRelease(t, imageRelease{referrersAPI: true})
+	im := r.manifest(t).Images["lambda-arm64"]
+	img, err := random.Image(64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := name.NewTag(im.Ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(ref, img); err != nil {
+		t.Fatal(err)
+	}
+	rep := r.verify(t, r.verifier)
+	why := failed(t, rep, "lambda-arm64", "tag")
+	if !strings.Contains(why, im.Ref+" has moved") || !strings.Contains(why, im.Digest) {
+		t.Errorf("reason %q does not name the moved tag %s and the manifest's digest", why, im.Ref)
+	}
+	if rep.Failed != 1 {
+		t.Errorf("%d failures, want only the tag's:\n%s", rep.Failed, text(rep))
+	}
+}
+
+func TestImageTagOfAnotherVersion(t *testing.T) {
+	r := newImageRelease(t, imageRelease{referrersAPI: true})
+	m := r.manifest(t)
+	im := m.Images["ecrPublic"]
+	repo, _, _ := strings.Cut(im.URI, "@")
+	im.Tag, im.Ref = "1.2.2", repo+":1.2.2"
+	m.Images["ecrPublic"] = im
+	r.serveManifest(t, m)
+	rep := r.verify(t, r.verifier)
+	if why := failed(t, rep, "ecrPublic", "tag"); !strings.Contains(why, `tag "1.2.2", want "1.2.3"`) {
+		t.Errorf("reason %q", why)
+	}
+}
+
+func TestImageProvenanceBuilder(t *testing.T) {
+	r := newImageRelease(t, imageRelease{})
+	rep := r.verifyWith(t, &verify.Builder{ID: provenance.LocalBuilderID})
+	if !rep.OK() {
+		t.Fatalf("the local builder, accepted by ID:\n%s", text(rep))
+	}
+	rep = r.verifyWith(t, &verify.Builder{Workflow: "relkit/relkit/.github/workflows/release.yaml", Ref: "refs/tags/v1.0.0"})
+	for _, key := range []string{"ecrPublic", "lambda-arm64"} {
+		if why := failed(t, rep, key, provenanceCheck); !strings.Contains(why, "built outside the release workflow") {
+			t.Errorf("%s: reason %q does not say the image was built locally", key, why)
 		}
 	}
 }

@@ -15,7 +15,12 @@
 // digest, and that SLSA provenance, an SPDX SBOM and a cosign signature
 // are attached to it (OCI referrers, or the sha256-<hex> tag on registries
 // without the referrers API), each a bundle that verifies for the same
-// signer with the image digest as its only subject.
+// signer with the image digest as its only subject, and that the image's
+// tag in the manifest (VER, VER-arm64 for the Lambda image) still names
+// that digest.
+//
+// With Options.Builder, every SLSA provenance must name the expected
+// builder.id: the release workflow, not a local build.
 //
 // Downloads run in parallel.
 package verify
@@ -37,6 +42,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/relkit/relkit/tools/checksum"
@@ -60,6 +66,9 @@ type Options struct {
 	// Keychain finds image registry credentials; nil means
 	// authn.DefaultKeychain (the Docker config).
 	Keychain authn.Keychain
+	// Builder is the builder.id every SLSA provenance must record; nil
+	// accepts any.
+	Builder *Builder
 }
 
 // Check is the outcome of one check.
@@ -222,8 +231,20 @@ func (c *checker) attestation(bundleJSON []byte, digest, predicateType string) e
 	if err != nil {
 		return err
 	}
-	_, err = c.Verifier.VerifyAttestation(b, digest, predicateType)
-	return err
+	return c.verifyAttestation(b, digest, predicateType)
+}
+
+// verifyAttestation verifies the bundle b of an attestation about the
+// sha256 digest and, for provenance, its builder.
+func (c *checker) verifyAttestation(b *bundle.Bundle, digest, predicateType string) error {
+	st, err := c.Verifier.VerifyAttestation(b, digest, predicateType)
+	if err != nil {
+		return err
+	}
+	if predicateType == manifest.SLSAPredicate && c.Builder != nil {
+		return c.Builder.check(st.Payload, b)
+	}
+	return nil
 }
 
 // signature verifies the Sigstore bundle of data at url+".sigstore.json",

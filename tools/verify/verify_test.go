@@ -20,6 +20,7 @@ import (
 
 	"github.com/relkit/relkit/tools/checksum"
 	"github.com/relkit/relkit/tools/manifest"
+	"github.com/relkit/relkit/tools/provenance"
 	"github.com/relkit/relkit/tools/publish/publishtest"
 	"github.com/relkit/relkit/tools/sign"
 	"github.com/relkit/relkit/tools/verify"
@@ -132,6 +133,16 @@ func (r *release) serveManifest(t *testing.T, m *manifest.Manifest) {
 func (r *release) verify(t *testing.T, v *sign.Verifier) *verify.Report {
 	t.Helper()
 	rep, err := verify.Release(context.Background(), verify.Options{ManifestURL: r.url, Org: org, Repo: repo, Tag: tag, Verifier: v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// verifyWith verifies with the release's signer and the builder policy b.
+func (r *release) verifyWith(t *testing.T, b *verify.Builder) *verify.Report {
+	t.Helper()
+	rep, err := verify.Release(context.Background(), verify.Options{ManifestURL: r.url, Org: org, Repo: repo, Tag: tag, Verifier: r.verifier, Builder: b})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,4 +315,28 @@ func TestManifestOfAnotherRelease(t *testing.T) {
 func digest(data []byte) string {
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
+}
+
+func TestProvenanceBuilder(t *testing.T) {
+	r := newRelease(t) // provenance of a local build
+	if rep := r.verifyWith(t, &verify.Builder{ID: provenance.LocalBuilderID}); !rep.OK() {
+		t.Fatalf("the local builder, accepted by ID:\n%s", text(rep))
+	}
+	for _, b := range []*verify.Builder{
+		{Workflow: "relkit/relkit/.github/workflows/release.yaml", Ref: "refs/heads/main"},
+		{ID: "https://github.com/relkit/relkit/.github/workflows/release.yaml@" + strings.Repeat("1", 40)},
+	} {
+		rep := r.verifyWith(t, b)
+		for _, asset := range []string{"linux-amd64", "checksums"} {
+			why := failed(t, rep, asset, "attestation https://slsa.dev/provenance/v1")
+			if !strings.Contains(why, "builder.id is "+provenance.LocalBuilderID) || !strings.Contains(why, "outside the release workflow") {
+				t.Errorf("%+v: %s: reason %q does not say the release was built locally", b, asset, why)
+			}
+		}
+		for _, c := range rep.Checks {
+			if !c.OK && c.Check != "attestation https://slsa.dev/provenance/v1" {
+				t.Errorf("%+v: unexpected failure %+v", b, c)
+			}
+		}
+	}
 }

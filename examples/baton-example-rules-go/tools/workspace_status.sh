@@ -1,8 +1,9 @@
 #!/bin/sh
 # Bazel's --workspace_status_command for release builds: the commit, its
-# commit time (never the wall clock) and the version of the release tag on
-# the commit. rules_go's x_defs read STABLE_* keys; relkit's stamp rule reads
-# the commit keys.
+# commit time (never the wall clock), the version of the release tag on the
+# commit and, inside relkit's release workflow, the workflow keys provenance
+# records. rules_go's x_defs read STABLE_* keys; relkit's stamp rule reads
+# the commit and workflow keys.
 set -eu
 commit=$(git rev-parse HEAD)
 echo "STABLE_GIT_COMMIT ${commit}"
@@ -10,3 +11,12 @@ echo "STABLE_COMMIT_EPOCH $(git log -1 --format=%ct "${commit}")"
 echo "STABLE_COMMIT_DATE $(TZ=UTC git log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd "${commit}")"
 tag=$(git describe --tags --exact-match --match 'v[0-9]*' "${commit}" 2>/dev/null || echo v0.0.0-dev)
 echo "STABLE_VERSION ${tag#v}"
+# The release job of relkit's release.yaml sets WORKFLOW_REPOSITORY,
+# WORKFLOW_SHA and WORKFLOW_PATH: the reusable workflow at its exact commit,
+# which provenance records as builder.id. Elsewhere the builder is relkit's
+# local builder.
+if [ -n "${WORKFLOW_SHA:-}" ]; then
+  echo "STABLE_WORKFLOW_REPOSITORY ${WORKFLOW_REPOSITORY}"
+  echo "STABLE_WORKFLOW_REF ${WORKFLOW_SHA}"
+  echo "STABLE_WORKFLOW_PATH ${WORKFLOW_PATH}"
+fi

@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/relkit/relkit/tools/atomicfile"
@@ -275,14 +274,7 @@ Prints (or writes to --fragment) the manifest fragment for 'relkit manifest
 merge': {"images": {"ecrPublic": {...}, "lambda-arm64": {...}}} with ref,
 digest, tag, uri and isIndex.
 
-Credentials: for public.ecr.aws a token from ECR Public (us-east-1), for
-ACCOUNT.dkr.ecr.REGION.amazonaws.com one from ECR in REGION, both with the
-AWS credentials of the environment (AWS_* variables, shared files, web
-identity); for other registries --registry-username with the password in
-$RELKIT_REGISTRY_PASSWORD (or the variable --registry-password-env names),
-or the Docker config (--registry-auth-file, else $DOCKER_CONFIG/config.json
-or ~/.docker/config.json). Loopback registries are spoken to over plain
-HTTP.
+` + imageAuthHelp + `
 
 Example:
   relkit image push --from dist/images --tag v1.2.3 \
@@ -388,36 +380,6 @@ Example:
 			return writeImagesFragment(env.Stdout, fragment, images)
 		},
 	}
-}
-
-// registryAuthFlags are the registry credential flags of the commands
-// that push images.
-type registryAuthFlags struct {
-	authFile, username, passwordEnv string
-	ecrEndpoint, ecrPublicEndpoint  string
-}
-
-func (f *registryAuthFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.authFile, "registry-auth-file", "", "Docker config.json `FILE` with credentials for registries other than ECR (default $DOCKER_CONFIG/config.json or ~/.docker/config.json)")
-	fs.StringVar(&f.username, "registry-username", "", "registry `USER` for registries other than ECR, with the password in the variable --registry-password-env names")
-	fs.StringVar(&f.passwordEnv, "registry-password-env", "RELKIT_REGISTRY_PASSWORD", "environment `VAR` holding the --registry-username password")
-	fs.StringVar(&f.ecrEndpoint, "ecr-endpoint", "", "ECR API endpoint `URL` (default: AWS's for the registry's region, or $AWS_ENDPOINT_URL_ECR)")
-	fs.StringVar(&f.ecrPublicEndpoint, "ecr-public-endpoint", "", "ECR Public API endpoint `URL` (default: AWS's in us-east-1, or $AWS_ENDPOINT_URL_ECR_PUBLIC)")
-}
-
-// keychain checks the flags and returns the credentials they describe.
-func (f *registryAuthFlags) keychain(env *cli.Env) (authn.Keychain, error) {
-	opts := oci.KeychainOptions{DockerConfig: f.authFile, ECREndpoint: f.ecrEndpoint, ECRPublicEndpoint: f.ecrPublicEndpoint}
-	if f.username != "" {
-		if f.authFile != "" {
-			return nil, cli.Usagef("give --registry-username or --registry-auth-file, not both")
-		}
-		opts.Username, opts.Password = f.username, env.Env(f.passwordEnv)
-		if opts.Password == "" {
-			return nil, cli.Usagef("--registry-username %s: $%s is empty: put the password there (or name another variable with --registry-password-env)", f.username, f.passwordEnv)
-		}
-	}
-	return oci.Keychain(opts)
 }
 
 // checkVersionLabel refuses to push an image built for another version.

@@ -38,6 +38,7 @@ func publishCmd() *cli.Command {
 		doVerify, asJSON                  bool
 		imageRepo, lambdaRepo             string
 		signer                            signerFlags
+		auth                              registryAuthFlags
 		codesigning                       codesignFlags
 		n                                 notifyFlags
 		fs                                *flag.FlagSet
@@ -77,8 +78,9 @@ Sigstore bundles whose subject is the image digest. The index is pushed to
 release), the Lambda image to --lambda-repository as VER-arm64, each with
 its bundles as OCI 1.1 referrers (the sha256-<hex> tag on registries
 without the referrers API), before manifest.json. Pushing again changes
-nothing; a re-run reuses the bundles already attached. Credentials come
-from the Docker config; loopback registries are spoken to over plain HTTP.
+nothing; a re-run reuses the bundles already attached.
+
+` + imageAuthHelp + `
 
 ` + codesignHelp + `
 
@@ -134,9 +136,10 @@ Example (the local stack):
 			f.StringVar(&relAt, "released-at", "", "release time for the registry, RFC 3339 (default: the registry's clock)")
 			f.StringVar(&imageRepo, "image-repository", "", "`REGISTRY/REPOSITORY` of the multi-platform image, e.g. public.ecr.aws/conductorone/baton-foo; empty pushes no images")
 			f.StringVar(&lambdaRepo, "lambda-repository", "", "`REGISTRY/REPOSITORY` of the Lambda image, e.g. ACCOUNT.dkr.ecr.us-west-2.amazonaws.com/baton-foo")
-			f.BoolVar(&doVerify, "verify", true, "verify the published release (identity flags as for 'relkit verify')")
+			f.BoolVar(&doVerify, "verify", true, "verify the published release (identity flags and --builder-id as for 'relkit verify')")
 			f.BoolVar(&asJSON, "json", false, "print the report as JSON on stdout")
 			signer.register(f, true)
+			auth.register(f)
 			codesigning.register(f)
 			n.register(f)
 		},
@@ -163,11 +166,15 @@ Example (the local stack):
 			if err != nil {
 				return err
 			}
+			kc, err := auth.keychain(env)
+			if err != nil {
+				return err
+			}
 			o := publish.Options{
 				Dir: dir, Org: org, Repo: repo, Tag: tag, BaseURL: baseURL, Prefix: prefix, WorkDir: workDir,
 				Store: store, Jobs: jobs, LockTTL: lockTTL, Owner: owner,
 				Progress: publish.NewProgress(env.Stderr), Log: prefixed{env, ""},
-				Images: publish.ImageOptions{Repository: imageRepo, LambdaRepository: lambdaRepo},
+				Images: publish.ImageOptions{Repository: imageRepo, LambdaRepository: lambdaRepo, Keychain: kc},
 			}
 			if o.Owner == "" {
 				host, _ := os.Hostname()
@@ -194,7 +201,8 @@ Example (the local stack):
 					return err
 				}
 				o.Verify = func(ctx context.Context, url string) error {
-					rep, err := verify.Release(ctx, verify.Options{ManifestURL: url, Org: org, Repo: repo, Tag: tag, Verifier: v, Jobs: jobs})
+					rep, err := verify.Release(ctx, verify.Options{ManifestURL: url, Org: org, Repo: repo, Tag: tag,
+						Verifier: v, Builder: signer.builder(), Keychain: kc, Jobs: jobs})
 					if err != nil {
 						return err
 					}

@@ -13,6 +13,7 @@ import (
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 
 	"github.com/relkit/relkit/tools/cli"
+	"github.com/relkit/relkit/tools/provenance"
 	"github.com/relkit/relkit/tools/release"
 	"github.com/relkit/relkit/tools/sign"
 	"github.com/relkit/relkit/tools/verify"
@@ -30,6 +31,7 @@ type signerFlags struct {
 	issuer, identity, workflow, workflowRef string
 	sourceRepo, sourceRef                   string
 	publicKey, trustedRoot                  string
+	builderID                               string
 }
 
 // register adds the flags; within publish, which has its own
@@ -41,6 +43,7 @@ func (s *signerFlags) register(fs *flag.FlagSet, inPublish bool) {
 	fs.StringVar(&s.workflowRef, "workflow-ref", "refs/heads/main", "the git ref of the signing workflow")
 	fs.StringVar(&s.sourceRepo, "source-repository", "", "repository the certificate must name as built (default ORG/REPO)")
 	fs.StringVar(&s.sourceRef, "source-ref", "", "git ref the certificate must name as built (default refs/tags/TAG)")
+	fs.StringVar(&s.builderID, "builder-id", "", "the `ID` SLSA provenance must record as builder.id, e.g. "+provenance.LocalBuilderID+" for a release built outside the release workflow (default: the signing workflow, https://github.com/WORKFLOW@COMMIT or @WORKFLOW-REF; none checked with a public key)")
 	keyFlag := "key"
 	if inPublish {
 		keyFlag = "verify-key"
@@ -90,9 +93,23 @@ func (s *signerFlags) verifier(org, repo string, tag release.Tag) (*sign.Verifie
 	return sign.NewVerifier(trusted, p)
 }
 
+// builder returns the builder.id policy of SLSA provenance: --builder-id,
+// else the signing workflow. A public key names no workflow, so with one
+// only --builder-id is checked.
+func (s *signerFlags) builder() *verify.Builder {
+	switch {
+	case s.builderID != "":
+		return &verify.Builder{ID: s.builderID}
+	case s.publicKey != "":
+		return nil
+	}
+	return &verify.Builder{Workflow: s.workflow, Ref: s.workflowRef}
+}
+
 func verifyCmd() *cli.Command {
 	var (
 		signer          signerFlags
+		auth            registryAuthFlags
 		baseURL, prefix string
 		asJSON          bool
 		jobs            int
@@ -113,15 +130,23 @@ and that the checksums file lists exactly the other assets, the manifest
 names ORG/REPO TAG, and the manifest's own signature verifies.
 
 For every image in the manifest (images.ecrPublic, images.lambda-arm64): the
-registry has its digest, and SLSA provenance, an SPDX SBOM and a cosign
+registry has its digest, its tag (VER, VER-arm64 for the Lambda image)
+still names that digest, and SLSA provenance, an SPDX SBOM and a cosign
 signature are attached to it as OCI referrers (or under the sha256-<hex>
 tag), each verifying for the same signer with the image digest as subject.
-Registry credentials come from the Docker config; loopback registries are
-read over plain HTTP.
 
 Signatures must come from the exact workflow identity (issuer + workflow +
 ref), and the certificate must name ORG/REPO as the source repository and
-refs/tags/TAG as the ref. Downloads run in parallel.
+refs/tags/TAG as the ref. Every SLSA provenance must name the release
+workflow as its builder.id: https://github.com/WORKFLOW@COMMIT, COMMIT
+being the workflow commit the signing certificate names (or
+@WORKFLOW-REF). A release built outside the release workflow records
+relkit's local builder, ` + provenance.LocalBuilderID + `,
+and fails unless --builder-id names it, as the tests and the example of
+the local stack do. Downloads run in parallel.
+
+` + imageAuthHelp + `
+Verify reads public.ecr.aws anonymously: its images are public.
 
 Exit status 0 means every check passed, 1 that one failed; each failure
 names the asset or image, the check and the reason; --json lists them.
@@ -136,6 +161,7 @@ Example:
 			fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 			fs.IntVar(&jobs, "jobs", 8, "parallel downloads")
 			signer.register(fs, false)
+			auth.register(fs)
 		},
 		Run: func(ctx context.Context, env *cli.Env, args []string) error {
 			// Flags may also follow the two arguments.
@@ -159,12 +185,17 @@ Example:
 			if err := cli.Required(map[string]string{"base-url": baseURL}); err != nil {
 				return err
 			}
+			kc, err := auth.readKeychain(env)
+			if err != nil {
+				return err
+			}
 			v, err := signer.verifier(org, repo, tag)
 			if err != nil {
 				return err
 			}
 			url := manifestURL(baseURL, prefix, org, repo, tag)
-			rep, err := verify.Release(ctx, verify.Options{ManifestURL: url, Org: org, Repo: repo, Tag: tag.String(), Verifier: v, Jobs: jobs})
+			rep, err := verify.Release(ctx, verify.Options{ManifestURL: url, Org: org, Repo: repo, Tag: tag.String(),
+				Verifier: v, Builder: signer.builder(), Keychain: kc, Jobs: jobs})
 			if err != nil {
 				return err
 			}
