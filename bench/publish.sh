@@ -100,7 +100,7 @@ testing/stack down >/dev/null 2>&1 || true
 testing/stack up >&2
 set -a; . "/tmp/relkit-stack-$RELKIT_STACK_NAME/env"; set +a
 # The example release with URLs of the local S3 server.
-BASE_URL=$RELKIT_BASE_URL TAG=$TAG ORG=$ORG scripts/release-example.sh >/dev/null 2>&1
+BASE_URL=$RELKIT_BASE_URL TAG=$TAG ORG=$ORG scripts/build-example-tree.sh >/dev/null 2>&1
 cp -R "dist/releases/$ORG/$REPO/$TAG" "$work/tree"
 echo "bench/publish.sh on $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 testing/stack exec -- bash "$0" --in-stack "$work"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end test of code signing at publish time: builds two example
-# release trees with their MSIs (MSI=1 scripts/release-example.sh), starts
+# release trees with their MSIs (MSI=1 scripts/build-example-tree.sh), starts
 # the local stack in its own network namespace, and runs TestPublishCodesign
 # (tests/publish/codesign_test.go) inside it: 'relkit publish' signs the
 # darwin binaries with a test Developer ID identity and the Windows ones and
@@ -27,7 +27,7 @@ set -a; . "$stack_dir/env"; set +a
 # (TestMain builds relkit inside it, from the warm build cache).
 go test -c -o "$work/publish.test" ./tests/publish
 for tag in "${tags[@]}"; do
-	MSI=1 TAG=$tag BASE_URL=$RELKIT_BASE_URL scripts/release-example.sh >"$work/release-$tag.log" 2>&1 ||
+	MSI=1 TAG=$tag BASE_URL=$RELKIT_BASE_URL scripts/build-example-tree.sh >"$work/release-$tag.log" 2>&1 ||
 		{ tail -n 30 "$work/release-$tag.log" >&2; exit 1; }
 	cp -R "dist/releases/ConductorOne/baton-example/$tag" "$work/tree-$tag"
 done

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end test of 'relkit publish', 'relkit registry serve' and 'relkit
 # verify' on the local stack (real Sigstore servers, versitygw, the registry
-# API): publishes the example release with scripts/publish-example.sh,
+# API): publishes the example release with testing/release-example,
 # publishes it again (a no-op), resumes it from a new work directory after
 # removing the files a crash would not have uploaded, then checks what
 # users see: the objects and their headers, the registry record, relkit
@@ -25,12 +25,12 @@ in_stack() { "$root/testing/stack" exec -- "$@"; }
 
 testing/stack down >/dev/null 2>&1 || true
 rm -rf "dist/publish/$ORG/$REPO/$TAG"
-scripts/publish-example.sh >"$work/first.log" 2>&1 || { tail -n 40 "$work/first.log" >&2; fail "first publish"; }
+testing/release-example >"$work/first.log" 2>&1 || { tail -n 40 "$work/first.log" >&2; fail "first publish"; }
 grep -q "objects uploaded, 0 already there" "$work/first.log" || fail "first publish did not upload"
 grep -q "checks passed" "$work/first.log" || fail "first publish did not verify"
 pass "publish, record and verify"
 
-scripts/publish-example.sh >"$work/second.log" 2>&1 || { tail -n 40 "$work/second.log" >&2; fail "second publish"; }
+testing/release-example >"$work/second.log" 2>&1 || { tail -n 40 "$work/second.log" >&2; fail "second publish"; }
 grep -q "already published" "$work/second.log" || fail "second publish did not say already published"
 grep -q "publish: uploaded" "$work/second.log" && fail "second publish uploaded something"
 pass "second publish is a no-op"
@@ -53,7 +53,7 @@ for f in manifest.json manifest.json.sig manifest.json.cert "$archive.sig" "$arc
 	s3_delete "$f" || fail "delete $f"
 done
 rm -rf "dist/publish/$ORG/$REPO/$TAG"
-scripts/publish-example.sh >"$work/resume.log" 2>&1 || { tail -n 40 "$work/resume.log" >&2; fail "resume without the work directory"; }
+testing/release-example >"$work/resume.log" 2>&1 || { tail -n 40 "$work/resume.log" >&2; fail "resume without the work directory"; }
 grep -q "fetched [0-9]* signature files" "$work/resume.log" || fail "resume did not fetch the published signatures"
 grep -q "checks passed" "$work/resume.log" || fail "resumed release did not verify"
 pass "resume on a fresh machine keeps the published keyless signatures"

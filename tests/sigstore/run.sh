@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end test of 'relkit sign': builds the example release tree with the
-# engine (scripts/release-example.sh), starts the local Sigstore stack in its
+# engine (scripts/build-example-tree.sh), starts the local Sigstore stack in its
 # own network namespace, runs tests/sigstore inside it (real Fulcio,
 # TesseraCT, Rekor v2, TSA; cosign as the independent verifier), and stops
 # the stack whatever happens. Prints the time of each step.
@@ -30,7 +30,7 @@ build() {
 	go test -c -o "$work/sigstore.test" ./tests/sigstore
 }
 tree() {
-	scripts/release-example.sh >"$work/release-example.log" 2>&1 || { cat "$work/release-example.log" >&2; return 1; }
+	scripts/build-example-tree.sh >"$work/release-example.log" 2>&1 || { cat "$work/release-example.log" >&2; return 1; }
 	local src
 	src=$(ls -d dist/releases/*/baton-example/* | head -n 1)
 	cp -R "$src" "$work/tree"

@@ -61,7 +61,7 @@ type Options struct {
 	// Notary notarizes the signed darwin zips; nil: not notarized.
 	Notary *Notary
 	// SBOMMainVersion is the --main-version the build gave 'relkit sbom';
-	// the rules and scripts/release-example.sh give none.
+	// the rules and scripts/build-example-tree.sh give none.
 	SBOMMainVersion string
 	// Published returns the object an earlier attempt published under the
 	// file name name, if any; nil means nothing is published.

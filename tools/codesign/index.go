@@ -10,7 +10,7 @@ import (
 )
 
 // IndexFile lists the files of a release tree for the publish step; the
-// build writes it (connector_release, scripts/release-example.sh).
+// build writes it (connector_release, scripts/build-example-tree.sh).
 const IndexFile = "index.json"
 
 // Installer is how the build made one MSI: the inputs of 'relkit msi

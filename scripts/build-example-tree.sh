@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job on the bundled example: builds the unsigned release of
+# The example's release tree without Bazel: builds the unsigned release of
 # examples/baton-example for every platform and packages it with relkit into
 # dist/releases/ORG/REPO/TAG/ (archives, SBOMs, provenance, checksums,
 # manifest.json). Deterministic: run it twice and compare.
