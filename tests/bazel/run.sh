@@ -101,6 +101,13 @@ build_release() {
     return 1
   fi
   end=$(date +%s.%N)
+  # Symlinks into the execroot would dangle once the tree is copied away.
+  local links
+  links=$(find "${co}/examples/baton-example/bazel-bin/release/" -type l)
+  if [ -n "${links}" ]; then
+    echo "the release tree holds symlinks:"$'\n'"${links}" >&2
+    return 1
+  fi
   rm -rf "${co}.tree"
   cp -rL "${co}/examples/baton-example/bazel-bin/release" "${co}.tree"
   echo "${start} ${end}" | awk '{printf "%.1f\n", $2 - $1}'

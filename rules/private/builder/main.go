@@ -343,8 +343,14 @@ func tree(args []string) error {
 	return nil
 }
 
-// linkFile hard-links src to dest, or copies it when linking fails.
+// linkFile hard-links src to dest, or copies it when linking fails. A
+// symlink is resolved first: the sandbox stages the files of a directory
+// input as symlinks into the execroot, which must not leak into the tree.
 func linkFile(src, dest string) error {
+	src, err := filepath.EvalSymlinks(src)
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 		return err
 	}

@@ -125,3 +125,34 @@ func TestTreeCopiesFilesAndDirectories(t *testing.T) {
 		t.Error("tree() with a name outside the tree succeeded")
 	}
 }
+
+// The sandbox stages a directory input's files as symlinks into the
+// execroot; the tree must hold the files, never those links.
+func TestTreeResolvesStagedSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "execroot", "blob")
+	staged := filepath.Join(dir, "sandbox", "layout", "blobs", "sha256", "00")
+	for _, d := range []string{filepath.Dir(real), filepath.Dir(staged)} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(real, []byte("blob"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(real, staged); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	if err := tree([]string{"--out", out, filepath.Join(dir, "sandbox", "layout") + "=images/image"}); err != nil {
+		t.Fatalf("tree() = %v", err)
+	}
+	got := filepath.Join(out, "images", "image", "blobs", "sha256", "00")
+	info, err := os.Lstat(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !info.Mode().IsRegular() {
+		t.Errorf("%s has mode %v; want a regular file", got, info.Mode())
+	}
+}
