@@ -3,6 +3,7 @@ package publish_test
 import (
 	"context"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -69,12 +70,17 @@ func newFaultyProxy(t *testing.T, target string, rate float64, stall time.Durati
 		case 1:
 			r.Header.Set("X-Test-Fault", "after")
 		case 2:
+			// Take the whole request, so the client waits for an answer,
+			// then give none: hang up once the client has given up, or
+			// after stall. Returning here would send an empty 200, a
+			// success no network makes up (an UploadPart without ETag).
 			p.hang.Add(1)
-			select { // until the client gives up, bounded
+			io.Copy(io.Discard, r.Body)
+			select {
 			case <-r.Context().Done():
 			case <-time.After(stall):
 			}
-			return
+			panic(http.ErrAbortHandler)
 		}
 		rp.ServeHTTP(w, r)
 	}))

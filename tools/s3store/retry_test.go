@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -109,6 +110,34 @@ func TestWritesWhoseAnswerWasLost(t *testing.T) {
 }
 
 func isPut(r *http.Request) bool { return r.Method == http.MethodPut }
+
+// TestPartAnsweredWithoutETag: an empty success for a part, which only
+// something between client and server makes up, fails the upload with an
+// error naming the part, rather than a completion refused as malformed.
+func TestPartAnsweredWithoutETag(t *testing.T) {
+	srv := s3test.Start(t, []string{bucket})
+	u, err := url.Parse(srv.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	p := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("partNumber") == "2" {
+			return // 200, no headers, never forwarded
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(p.Close)
+	obj := object(t, "multi/x.tar.gz", make([]byte, 6<<20))
+	ctx := context.Background()
+	_, err = storeAt(t, p.URL, 5<<20).Put(ctx, obj, nil)
+	if err == nil || !strings.Contains(err.Error(), "upload part 2 of s3://"+bucket+"/"+obj.Key+": the answer has no ETag") {
+		t.Fatalf("Put = %v, want the part without ETag named", err)
+	}
+	if _, ok, err := storeAt(t, srv.Endpoint, 0).Head(ctx, obj.Key); ok || err != nil {
+		t.Fatalf("object stored (%v) or head failed: %v", ok, err)
+	}
+}
 
 // TestGetChecksTheStoredDigest: bytes that do not match the object's
 // recorded sha256 are refused.

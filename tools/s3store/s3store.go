@@ -411,6 +411,12 @@ func (s *Store) putMultipart(ctx context.Context, obj Object, progress func(int6
 		if err != nil {
 			return fmt.Errorf("s3: upload part %d of s3://%s/%s: %w", n, s.bucket, obj.Key, s.explain(err))
 		}
+		if aws.ToString(out.ETag) == "" {
+			// S3 always answers with the part's ETag; an empty success came
+			// from something in between, and completing without the ETag
+			// would only be refused as malformed.
+			return fmt.Errorf("s3: upload part %d of s3://%s/%s: the answer has no ETag; check any proxy in front of the endpoint", n, s.bucket, obj.Key)
+		}
 		parts = append(parts, types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(n), ChecksumSHA256: aws.String(psum)})
 		if rerr == io.ErrUnexpectedEOF {
 			break
