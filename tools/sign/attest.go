@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -44,14 +43,7 @@ func SignAttestations(ctx context.Context, dir string, s Signer, atts []Attestat
 	if err != nil {
 		return nil, err
 	}
-	jobs := o.Jobs
-	if jobs <= 0 {
-		jobs = DefaultJobs
-	}
-	progress := o.Progress
-	if progress == nil {
-		progress = io.Discard
-	}
+	jobs, progress := o.jobs(), o.progress()
 	var mu sync.Mutex // guards out, kept and progress
 	out := map[string][]byte{}
 	var kept []string

@@ -82,14 +82,7 @@ func SignTree(ctx context.Context, dir string, s Signer, o TreeOptions) (*TreeRe
 	if err != nil {
 		return nil, err
 	}
-	jobs := o.Jobs
-	if jobs <= 0 {
-		jobs = DefaultJobs
-	}
-	progress := o.Progress
-	if progress == nil {
-		progress = io.Discard
-	}
+	jobs, progress := o.jobs(), o.progress()
 	var mu sync.Mutex // guards out and progress
 	out := map[string][]byte{}
 	var kept []string
@@ -479,4 +472,20 @@ func writeTemp(dir, name string, data []byte) (string, error) {
 		return "", fmt.Errorf("write %s: %w", filepath.Join(dir, name), err)
 	}
 	return f.Name(), nil
+}
+
+// jobs is Jobs, or DefaultJobs when unset.
+func (o TreeOptions) jobs() int {
+	if o.Jobs <= 0 {
+		return DefaultJobs
+	}
+	return o.Jobs
+}
+
+// progress is Progress, or a writer that discards.
+func (o TreeOptions) progress() io.Writer {
+	if o.Progress == nil {
+		return io.Discard
+	}
+	return o.Progress
 }
