@@ -1,5 +1,5 @@
-# Helpers shared by the tests/bazel scripts. Source it after setting BAZEL,
-# REPO and TAG; do not run it.
+# Helpers shared by the tests/bazel scripts. Source it after setting root,
+# work, BAZEL, REPO and TAG; do not run it.
 # shellcheck shell=bash
 
 failures=0
@@ -32,4 +32,26 @@ expected_file() {
 # archive_name OS-ARCH: the release archive of that platform.
 archive_name() {
   if [ "${1%-*}" = linux ]; then echo "${REPO}-${TAG}-$1.tar.gz"; else echo "${REPO}-${TAG}-$1.zip"; fi
+}
+
+# checkout NAME [TAG]: a copy of the working tree (${root}) under ${work},
+# committed at a fixed time, and tagged TAG if given, so that every checkout
+# has the same commit and commit time wherever it lives.
+checkout() {
+  local dest=${work:?}/$1/relkit tag=${2:-}
+  if [ ! -d "${dest}/.git" ]; then
+    mkdir -p "${dest}"
+    (cd "${root:?}" && git ls-files -co --exclude-standard -z | grep -zv '^bazel-' | grep -zv '/bazel-' | xargs -0 tar -cf - --no-recursion) |
+      tar -xf - -C "${dest}"
+    (
+      cd "${dest}" || exit 1
+      git init -q
+      git add -A
+      GIT_AUTHOR_NAME=relkit GIT_AUTHOR_EMAIL=test@relkit.invalid GIT_COMMITTER_NAME=relkit \
+        GIT_COMMITTER_EMAIL=test@relkit.invalid GIT_AUTHOR_DATE=2026-01-02T03:04:05Z \
+        GIT_COMMITTER_DATE=2026-01-02T03:04:05Z git commit -q -m "test checkout"
+      [ -z "${tag}" ] || git tag "${tag}"
+    )
+  fi
+  echo "${dest}"
 }

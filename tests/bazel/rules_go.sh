@@ -69,27 +69,6 @@ timed() {
   return "${rc}"
 }
 
-# checkout NAME: a copy of the working tree committed at a fixed time and
-# tagged ${TAG}, so that every checkout has the same commit wherever it lives.
-checkout() {
-  local dest=${work}/$1/relkit
-  if [ ! -d "${dest}/.git" ]; then
-    mkdir -p "${dest}"
-    (cd "${root}" && git ls-files -co --exclude-standard -z | grep -zv '^bazel-' | grep -zv '/bazel-' | xargs -0 tar -cf - --no-recursion) |
-      tar -xf - -C "${dest}"
-    (
-      cd "${dest}"
-      git init -q
-      git add -A
-      GIT_AUTHOR_NAME=relkit GIT_AUTHOR_EMAIL=test@relkit.invalid GIT_COMMITTER_NAME=relkit \
-        GIT_COMMITTER_EMAIL=test@relkit.invalid GIT_AUTHOR_DATE=2026-01-02T03:04:05Z \
-        GIT_COMMITTER_DATE=2026-01-02T03:04:05Z git commit -q -m "test checkout"
-      git tag "${TAG}"
-    )
-  fi
-  echo "${dest}"
-}
-
 # relkit itself is built from source with go build; its Go build cache is
 # shared (content-addressed: it changes no output). rules_go's actions do not
 # use it.
@@ -118,7 +97,7 @@ build() {
 step_gazelle() {
   log "gazelle owns the BUILD files"
   local co out
-  co=$(checkout a)
+  co=$(checkout a "${TAG}")
   if timed "gazelle -mode=diff (cold)" bazel_in "${work}/ob-a" "${co}/${EXAMPLE}" run //:gazelle -- -mode=diff >"${work}/gazelle.out" 2>"${work}/gazelle.log"; then
     out=$(grep -v '^$' "${work}/gazelle.out" || true)
     if [ -z "${out}" ]; then
@@ -188,7 +167,7 @@ shape() {
 step_release() {
   log "release tree with the rules_go binary"
   local co
-  co=$(checkout a)
+  co=$(checkout a "${TAG}")
   timed "build //:release (rules_go, checkout a)" build "${co}" "${work}/ob-a" "${work}/a.log" release || {
     fail "bazel build //:release with rules_go"
     return
@@ -261,8 +240,8 @@ EOF
 step_reproducible() {
   log "a second checkout and output base build the same bytes"
   local a b
-  a=$(checkout a)
-  b=$(checkout b)
+  a=$(checkout a "${TAG}")
+  b=$(checkout b "${TAG}")
   [ -d "${a}.release" ] || build "${a}" "${work}/ob-a" "${work}/a.log" release || {
     fail "bazel build //:release in ${a}"
     return

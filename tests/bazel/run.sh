@@ -68,26 +68,6 @@ release_flags=(
   "--sandbox_writable_path=${gocache}"
 )
 
-# checkout NAME: a copy of the working tree committed at a fixed time, so that
-# every checkout has the same commit and commit time wherever it lives.
-checkout() {
-  local dest=${work}/$1/relkit
-  if [ ! -d "${dest}/.git" ]; then
-    mkdir -p "${dest}"
-    (cd "${root}" && git ls-files -co --exclude-standard -z | grep -zv '^bazel-' | xargs -0 tar -cf - --no-recursion) |
-      tar -xf - -C "${dest}"
-    (
-      cd "${dest}"
-      git init -q
-      git add -A
-      GIT_AUTHOR_NAME=relkit GIT_AUTHOR_EMAIL=test@relkit.invalid GIT_COMMITTER_NAME=relkit \
-        GIT_COMMITTER_EMAIL=test@relkit.invalid GIT_AUTHOR_DATE=2026-01-02T03:04:05Z \
-        GIT_COMMITTER_DATE=2026-01-02T03:04:05Z git commit -q -m "test checkout"
-    )
-  fi
-  echo "${dest}"
-}
-
 # build_release CHECKOUT OUTPUT_BASE LOG [ARGS...]: builds the example's
 # //:release, copies the tree to CHECKOUT.tree, and prints the seconds taken.
 build_release() {
