@@ -51,9 +51,9 @@ for p in $platforms; do
 	format=zip; [ "$os" = linux ] && format=tar.gz
 	name="$REPO-$TAG-$os-$arch.$format"
 	relkit archive --format "$format" --mtime "$epoch" --out "$out/$name" "$bins/$os-$arch/$exe"
-	relkit sbom --epoch "$epoch" --out "$out/$name.sbom.json" "$out/$name"
 	archives+=("$out/$name")
 done
+relkit sbom --epoch "$epoch" --out-dir "$out" "${archives[@]}"
 if [ "${MSI:-0}" = 1 ]; then
 	installers=()
 	for arch in amd64 arm64; do

@@ -94,7 +94,10 @@ func TestMain(m *testing.M) {
 }
 
 func writeTree(dir string) error {
-	ctx := context.Background()
+	ctx, err := sbom.Prepare(context.Background())
+	if err != nil {
+		return err
+	}
 	tg, _ := release.ParseTag(tag)
 	bins, err := os.MkdirTemp("", "relkit-codesign-bins-")
 	if err != nil {
@@ -117,7 +120,11 @@ func writeTree(dir string) error {
 		if err != nil {
 			return err
 		}
-		if err := sbom.WriteFile(ctx, filepath.Join(dir, name+release.SBOMSuffix), filepath.Join(dir, name), sbom.Options{Created: time.Unix(epoch, 0)}); err != nil {
+		doc, err := sbom.Generate(ctx, filepath.Join(dir, name), sbom.Options{Created: time.Unix(epoch, 0)})
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+release.SBOMSuffix), doc, 0o644); err != nil {
 			return err
 		}
 		assets = append(assets, filepath.Join(dir, name))

@@ -98,6 +98,10 @@ func (t *tree) updateDerived(ctx context.Context) error {
 		return nil
 	}
 	changed := slices.Sorted(maps.Keys(t.changed))
+	ctx, err := sbom.Prepare(ctx)
+	if err != nil {
+		return err
+	}
 	for _, name := range changed {
 		if err := t.updateSBOM(ctx, name); err != nil {
 			return err

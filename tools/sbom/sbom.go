@@ -38,8 +38,6 @@ import (
 	"github.com/anchore/syft/syft/pkg/cataloger/golang"
 	"github.com/anchore/syft/syft/source/filesource"
 	"github.com/spdx/tools-golang/spdx"
-
-	"github.com/relkit/relkit/tools/atomicfile"
 )
 
 // syftVersion is the syft module version in go.mod. It is a constant, not
@@ -59,6 +57,14 @@ type Options struct {
 	// information records none. Reproducible builds (-trimpath, no VCS
 	// stamping) record "(devel)"; the release tag, e.g. v1.2.3, fills in.
 	MainVersion string
+}
+
+// Prepare returns ctx carrying syft's licence scanner. syft builds that
+// scanner (about a second of CPU) in every Generate whose context lacks one,
+// although the Go binary cataloger never uses it here; callers writing
+// several documents prepare once and pass the result to each Generate.
+func Prepare(ctx context.Context) (context.Context, error) {
+	return syft.SetContextLicenseScanner(ctx, createConfig().Licenses)
 }
 
 // Generate returns the SPDX 2.3 JSON document for the artifact at path. It
@@ -118,15 +124,6 @@ func Generate(ctx context.Context, path string, opts Options) ([]byte, error) {
 		return nil, fmt.Errorf("encode SBOM of %s: %w", path, err)
 	}
 	return buf.Bytes(), nil
-}
-
-// WriteFile writes the document for the artifact at path to out, atomically.
-func WriteFile(ctx context.Context, out, path string, opts Options) error {
-	data, err := Generate(ctx, path, opts)
-	if err != nil {
-		return err
-	}
-	return atomicfile.WriteBytes(out, 0o644, data)
 }
 
 // createConfig selects only the Go binary cataloger and the file catalogers,

@@ -9,9 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
 	"os"
 	"os/exec"
@@ -437,27 +435,21 @@ func TestGenerateNeedsCreated(t *testing.T) {
 	}
 }
 
-func TestWriteFile(t *testing.T) {
+func TestPrepare(t *testing.T) {
+	// A prepared context changes the cost, never the document.
 	dir := t.TempDir()
 	path := writeFile(t, filepath.Join(dir, "hello"), helloBinary(t))
-	out := filepath.Join(dir, "hello.sbom.json")
-	if err := WriteFile(context.Background(), out, path, opts); err != nil {
-		t.Fatal(err)
-	}
-	got, err := os.ReadFile(out)
+	ctx, err := Prepare(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(got, generate(t, path)) {
-		t.Error("WriteFile wrote other bytes than Generate returns")
-	}
-
-	// A failed generation leaves no output behind.
-	bad := filepath.Join(dir, "bad.sbom.json")
-	if err := WriteFile(context.Background(), bad, filepath.Join(dir, "missing"), opts); err == nil {
-		t.Fatal("WriteFile of a missing artifact succeeded")
-	}
-	if _, err := os.Stat(bad); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("failed WriteFile left %s behind (stat: %v)", bad, err)
+	for i := 0; i < 2; i++ {
+		got, err := Generate(ctx, path, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, generate(t, path)) {
+			t.Fatalf("document %d from a prepared context differs from an unprepared one", i)
+		}
 	}
 }

@@ -75,8 +75,11 @@ func TestSBOMCmdErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{"no artifact", epoch, []string{"--out", out}, 2, "want exactly one ARTIFACT"},
-		{"no --out", epoch, []string{notes}, 2, "--out"},
+		{"no artifact", epoch, []string{"--out", out}, 2, "want at least one ARTIFACT"},
+		{"no --out", epoch, []string{notes}, 2, "--out FILE (one ARTIFACT) or --out-dir DIR"},
+		{"--out with two", epoch, []string{"--out", out, notes, notes}, 2, "--out takes exactly one ARTIFACT, got 2; use --out-dir"},
+		{"--out and --out-dir", epoch, []string{"--out", out, "--out-dir", dir, notes}, 2, "--out and --out-dir exclude each other"},
+		{"same basename", epoch, []string{"--out-dir", dir, notes, filepath.Join(dir, "x", "notes.txt")}, 2, "would both write notes.txt.sbom.json"},
 		{"no epoch", nil, []string{"--out", out, notes}, 2, "--epoch is required"},
 		{"bad epoch", nil, []string{"--epoch", "yesterday", "--out", out, notes}, 2, `--epoch "yesterday"`},
 		{"not Go", epoch, []string{"--out", out, notes}, 1, notes + ": no Go build information"},
@@ -90,5 +93,62 @@ func TestSBOMCmdErrors(t *testing.T) {
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Errorf("failed runs left %s behind", out)
+	}
+}
+
+func TestSBOMCmdOutDir(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	// Two artifacts: the test binary under two names.
+	a := filepath.Join(dir, "a")
+	b := filepath.Join(dir, "b")
+	data, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{a, b} {
+		if err := os.WriteFile(p, data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	outDir := filepath.Join(dir, "sboms")
+	if err := os.Mkdir(outDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	epoch := map[string]string{"SOURCE_DATE_EPOCH": "1700000000"}
+	if code, _, errOut := relkitEnv(epoch, "sbom", "--out-dir", outDir, a, b); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	// Each document equals the one a single-artifact call writes.
+	for _, p := range []string{a, b} {
+		one := filepath.Join(dir, filepath.Base(p)+".one.json")
+		if code, _, errOut := relkitEnv(epoch, "sbom", "--out", one, p); code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		want, _ := os.ReadFile(one)
+		got, err := os.ReadFile(filepath.Join(outDir, filepath.Base(p)+".sbom.json"))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("--out-dir document of %s differs from --out's (read: %v)", filepath.Base(p), err)
+		}
+	}
+
+	// One bad artifact: nothing is written, not even the good one's.
+	notes := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(notes, []byte("release notes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := relkitEnv(epoch, "sbom", "--out-dir", empty, a, notes)
+	if code != 1 || !strings.Contains(errOut, notes+": no Go build information") {
+		t.Errorf("exit %d, stderr %q; want exit 1 naming %s", code, errOut, notes)
+	}
+	if left, _ := os.ReadDir(empty); len(left) != 0 {
+		t.Errorf("a failed --out-dir run wrote %d files", len(left))
 	}
 }
