@@ -131,15 +131,17 @@ def _connector_release_impl(ctx):
         args.add(_file_arg(exe.path, repo + (".exe" if goos == "windows" else "")))
         run_relkit(ctx, "archive", "RelkitArchive", args, [exe, validated], [archive])
         archives["%s-%s" % (goos, goarch)] = archive
-
-        sbom = ctx.actions.declare_file(archive.basename + ".sbom.json", sibling = archive)
-        args = relkit_args(ctx, "sbom")
-        args.add("--epoch", "{STABLE_COMMIT_EPOCH}")
-        args.add("--out", sbom)
-        args.add(archive)
-        run_relkit(ctx, "sbom", "RelkitSbom", args, [archive], [sbom])
-        sboms[archive.basename] = sbom
     archive_list = [archives[k] for k in sorted(archives)]
+
+    # One action for all SBOMs: syft's set-up costs about a second per
+    # process, far more than cataloging an archive.
+    for archive in archive_list:
+        sboms[archive.basename] = ctx.actions.declare_file(archive.basename + ".sbom.json", sibling = archive)
+    args = relkit_args(ctx, "sbom")
+    args.add("--epoch", "{STABLE_COMMIT_EPOCH}")
+    args.add("--out-dir", archive_list[0].dirname)
+    args.add_all(archive_list)
+    run_relkit(ctx, "sbom", "RelkitSbom", args, archive_list, sboms.values())
 
     # The installers join the archives in the staging directory, which
     # relkit manifest build reads.

@@ -84,6 +84,11 @@ def _release_provider_test_impl(ctx):
     mnemonics = sorted({a.mnemonic: True for a in actions}.keys())
     asserts.equals(env, ["RelkitArchive", "RelkitChecksums", "RelkitManifest", "RelkitProvenance", "RelkitSbom", "RelkitTree", "RelkitValidateInputs"], [m for m in mnemonics if m not in ["FileWrite", "Symlink"]])
 
+    # One SBOM action for every archive: syft's set-up is paid once.
+    sbom_actions = [a for a in actions if a.mnemonic == "RelkitSbom"]
+    asserts.equals(env, 1, len(sbom_actions))
+    asserts.equals(env, sorted(info.sboms.keys()), sorted([f.basename for f in sbom_actions[0].inputs.to_list() if f.basename in info.sboms]))
+
     # The installer is an artifact like the archives; the checksums file is a
     # provenance subject; the Windows zip does not wait for the installer.
     for a in actions:
