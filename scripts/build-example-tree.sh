@@ -21,6 +21,7 @@ BASE_URL=${BASE_URL:-https://dist.example.com}
 root=$PWD
 
 [ -x bin/relkit ] || scripts/setup.sh
+build_relkit
 relkit() { "$root/bin/relkit" "$@"; }
 
 relkit validate-inputs --tag "$TAG" --repo-root examples/baton-example

@@ -9,6 +9,13 @@ export GOCACHE="${GOCACHE_OVERRIDE:-$RELKIT_CACHE/relkit-go/build}"
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 export GOTOOLCHAIN=local
 
+# build_relkit: (re)builds bin/relkit from this checkout. Incremental, so a
+# binary left by an older checkout never runs against newer scripts.
+build_relkit() {
+	mkdir -p bin
+	go build -trimpath -o bin/relkit ./tools/cmd/relkit
+}
+
 _stage_names=()
 _stage_secs=()
 _stage_status=()

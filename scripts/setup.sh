@@ -16,8 +16,7 @@ fi
 apt_install file unzip zip ca-certificates iproute2 openssl curl jq shellcheck postgresql
 scripts/install-msi-tools.sh
 go mod download
-mkdir -p bin
-go build -trimpath -o bin/relkit ./tools/cmd/relkit
+build_relkit
 # Bazel 4.2.3 (Debian), skylib, platforms, rules_java, nginx, buildifier.
 scripts/install-bazel.sh
 # The real local services (Sigstore, S3, OCI registry), built once and cached.
