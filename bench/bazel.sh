@@ -5,10 +5,15 @@
 # Everything runs in one go on this machine; the ratios are what count.
 #
 # //:release also builds what GoReleaser OSS cannot: the two MSIs
-# (connector_release's msi attribute) and the OCI images. The MSI actions'
+# (connector_release's msi attribute) and the OCI images, with a seventh
+# binary (the Lambda variant, which brings in net/http). The MSI actions'
 # share of each Bazel build is read from Bazel's JSON profile and printed.
+# For a like-for-like cold figure, a second connector_release of the same
+# binary without msi and image (the six archives, their SBOMs, checksums,
+# provenance and manifest: what GoReleaser makes) is built cold as well.
 #
 #   bench/bazel.sh
+#   RELKIT_BENCH_KEEP=/tmp/profiles bench/bazel.sh   # also keep Bazel's profiles
 #
 # Bazel uses a prebuilt relkit through the relkit_prebuilt toolchain (as a
 # connector repository does); GoReleaser uses a prebuilt syft CLI. Both are
@@ -23,8 +28,14 @@ SYFT_VERSION=v1.57.1
 cache=${HOME}/.cache/relkit-bench
 work=$(mktemp -d /tmp/relkit-bench-bazel.XXXXXX)
 ob=${work}/output-base
+ob_same=${work}/output-base-same
 cleanup() {
   "${BAZEL}" --output_base="${ob}" shutdown >/dev/null 2>&1 || true
+  "${BAZEL}" --output_base="${ob_same}" shutdown >/dev/null 2>&1 || true
+  if [ -n "${RELKIT_BENCH_KEEP:-}" ]; then
+    mkdir -p "${RELKIT_BENCH_KEEP}"
+    cp "${work}"/*.profile.json "${RELKIT_BENCH_KEEP}/" 2>/dev/null || true
+  fi
   rm -rf "${work}"
 }
 trap cleanup EXIT
@@ -66,6 +77,16 @@ relkit_prebuilt(
 
 register_toolchains("@relkit_bin//:toolchain")
 EOF
+cat >>"${ex}/BUILD.bazel" <<'BUILD'
+
+# bench/bazel.sh: what GoReleaser OSS makes, for a like-for-like cold build.
+connector_release(
+    name = "release_same",
+    binary = ":baton-example",
+    org = "ConductorOne",
+    repo = "baton-example",
+)
+BUILD
 (cd "${ex}" && git init -q && git add -A && git -c user.name=bench -c user.email=bench@relkit.invalid commit -q -m bench)
 
 gocache=${work}/gocache
@@ -107,6 +128,19 @@ t=$(now); bazel_build docs; bazel_docs=$(secs "${t}" "$(now)")
 msi_cold=$(msi_share cold "${bazel_cold}")
 msi_edit=$(msi_share edit "${bazel_edit}")
 (cd "${ex}" && git checkout -q -- . && "${BAZEL}" --output_base="${ob}" shutdown >/dev/null 2>&1)
+
+echo "bench: Bazel, GoReleaser's outputs only" >&2
+# Cold again: its own output base, Go build cache and disk cache.
+gocache=${work}/gocache-same
+export RELKIT_GOCACHE=${gocache}
+flags=(--config=release --@relkit//release:tag=v1.2.3 "--@relkit//release:gocache=${gocache}" "--disk_cache=${work}/disk-cache-same")
+t=$(now)
+(cd "${ex}" && "${BAZEL}" --output_base="${ob_same}" build "${flags[@]}" //:release_same >"${work}/bazel.log" 2>&1) || {
+  tail -30 "${work}/bazel.log" >&2
+  exit 1
+}
+bazel_same=$(secs "${t}" "$(now)")
+(cd "${ex}" && "${BAZEL}" --output_base="${ob_same}" shutdown >/dev/null 2>&1)
 
 echo "bench: GoReleaser" >&2
 gr=${work}/goreleaser
@@ -167,6 +201,10 @@ goreleaser cold                    ${gr_cold}
 plain go build floor (cold)        ${floor}
   bazel cold / goreleaser cold               $(ratio "${bazel_cold}" "${gr_cold}")                           <= 1
   bazel cold / go build floor                $(ratio "${bazel_cold}" "${floor}")                           <= 1.1
+bazel cold, GoReleaser's outputs   ${bazel_same}
+  (no Lambda binary, MSIs or images)
+  bazel same / goreleaser cold               $(ratio "${bazel_same}" "${gr_cold}")                           <= 1
+  bazel same / go build floor                $(ratio "${bazel_same}" "${floor}")                           <= 1.1
 bazel warm after clean (disk)      ${bazel_warm}
 goreleaser warm                    ${gr_warm}
   goreleaser warm / bazel warm               $(ratio "${gr_warm}" "${bazel_warm}")                           >= 5
