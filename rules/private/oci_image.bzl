@@ -11,8 +11,10 @@ The output is one directory, `<name>/`: `image/`, an OCI layout holding a
 multi-platform index with an image per Linux platform of `platforms`
 (`binary` built for each through the same transition as connector_release,
 so they are the archives' binaries), `lambda/` when `lambda_binary` is set
-(a linux/arm64 image with Docker media types, as AWS Lambda requires), and
-`images.json` with their digests. `connector_release(image = ...)` copies it
+(a linux/arm64 image with Docker media types, as AWS Lambda requires) with
+`lambda.sbom.json`, the SPDX SBOM of its binary (a build of its own; the
+index's binaries are the archives', whose SBOMs serve), and `images.json`
+with their digests. `connector_release(image = ...)` copies it
 into the release tree under `images/`; publishing pushes it with
 `relkit image push` and attests the digests.
 

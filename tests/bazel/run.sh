@@ -199,10 +199,19 @@ check_images() {
   for layer in $(jq -r '.layers[].digest | sub("sha256:"; "")' "${images}/lambda/blobs/sha256/${digest#sha256:}"); do
     mkdir -p "${tmp}/layer"
     tar -xf "${images}/lambda/blobs/sha256/${layer}" -C "${tmp}/layer" 2>/dev/null || continue
-    [ -f "${tmp}/layer/${REPO}" ] && go version -m "${tmp}/layer/${REPO}" | grep -q -- '-tags=baton_lambda_support' && found=1
+    if [ -f "${tmp}/layer/${REPO}" ] && go version -m "${tmp}/layer/${REPO}" | grep -q -- '-tags=baton_lambda_support'; then
+      found=$(sha256 "${tmp}/layer/${REPO}")
+    fi
     rm -rf "${tmp}/layer"
   done
   if [ -n "${found}" ]; then pass "lambda image: /${REPO} built with -tags=baton_lambda_support"; else fail "lambda image: no baton_lambda_support binary"; fi
+  # Its SBOM, written by the build, describes that very binary.
+  if jq -e --arg ns "https://spdx.relkit.dev/${REPO}-sha256-${found}" --arg name "${REPO}" \
+    '.spdxVersion == "SPDX-2.3" and .name == $name and .documentNamespace == $ns' "${images}/lambda.sbom.json" >/dev/null 2>&1; then
+    pass "images/lambda.sbom.json: SPDX 2.3 of the Lambda image's /${REPO}"
+  else
+    fail "images/lambda.sbom.json is missing or does not describe the Lambda image's /${REPO} (sha256 ${found:-none})"
+  fi
 }
 
 # check_tree DIR: checks one release tree.

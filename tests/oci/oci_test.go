@@ -15,6 +15,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"log"
 	"math/big"
@@ -26,6 +27,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -66,10 +68,15 @@ func setup(t *testing.T, registry string) env {
 		t.Skip("RELKIT, OCI_REGISTRY and OCI_REFERRERS_REGISTRY are not set: run tests/oci/run.sh")
 	}
 	e.dir = t.TempDir()
+	// The Lambda binary is a real Go program: image build writes its SBOM.
+	lambda, err := lambdaBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, content := range map[string]string{
 		"amd64/" + binName:  "\x7fELF linux/amd64 " + binName,
 		"arm64/" + binName:  "\x7fELF linux/arm64 " + binName,
-		"lambda/" + binName: "\x7fELF linux/arm64 " + binName + " with baton_lambda_support",
+		"lambda/" + binName: string(lambda),
 	} {
 		p := filepath.Join(e.dir, name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -90,6 +97,42 @@ func setup(t *testing.T, registry string) env {
 		t.Fatal(err)
 	}
 	return e
+}
+
+var lambdaOnce struct {
+	sync.Once
+	bin []byte
+	err error
+}
+
+// lambdaBinary returns a small Go program built for linux/arm64, once.
+func lambdaBinary() ([]byte, error) {
+	lambdaOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "relkit-oci-lambda-")
+		if err != nil {
+			lambdaOnce.err = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		for file, data := range map[string]string{
+			"go.mod":  "module example.com/" + binName + "\n\ngo 1.22\n",
+			"main.go": "package main\n\nfunc main() { println(\"lambda\") }\n",
+		} {
+			if err := os.WriteFile(filepath.Join(dir, file), []byte(data), 0o644); err != nil {
+				lambdaOnce.err = err
+				return
+			}
+		}
+		cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-o", binName, ".")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64", "GOTOOLCHAIN=local", "GOWORK=off", "GOFLAGS=", "GOPROXY=off")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			lambdaOnce.err = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		lambdaOnce.bin, lambdaOnce.err = os.ReadFile(filepath.Join(dir, binName))
+	})
+	return lambdaOnce.bin, lambdaOnce.err
 }
 
 // run runs relkit and returns stdout and stderr; it fails the test unless
@@ -190,10 +233,35 @@ func mustRef(t *testing.T, s string) name.Reference {
 
 func TestBuildIsReproducible(t *testing.T) {
 	e := setup(t, registries(t)["distribution"])
-	_, a := e.build(t, "v1.0.0")
-	_, b := e.build(t, "v1.0.0")
+	outA, a := e.build(t, "v1.0.0")
+	outB, b := e.build(t, "v1.0.0")
 	if ja, jb := mustJSON(t, a), mustJSON(t, b); ja != jb {
 		t.Errorf("two builds differ:\n%s\n%s", ja, jb)
+	}
+
+	// The Lambda binary's SBOM lies beside its layout, the same each build:
+	// named as the binary in the image, created at --created, with the tag.
+	sbomA, errA := os.ReadFile(filepath.Join(outA, "lambda.sbom.json"))
+	sbomB, errB := os.ReadFile(filepath.Join(outB, "lambda.sbom.json"))
+	if errA != nil || errB != nil {
+		t.Fatalf("lambda.sbom.json: %v, %v", errA, errB)
+	}
+	if !bytes.Equal(sbomA, sbomB) {
+		t.Error("the Lambda SBOMs of two builds differ")
+	}
+	var doc struct {
+		SPDXVersion  string `json:"spdxVersion"`
+		Name         string `json:"name"`
+		CreationInfo struct {
+			Created string `json:"created"`
+		} `json:"creationInfo"`
+	}
+	if err := json.Unmarshal(sbomA, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.SPDXVersion != "SPDX-2.3" || doc.Name != binName || doc.CreationInfo.Created != "2023-11-14T22:13:20Z" ||
+		!bytes.Contains(sbomA, []byte(`pkg:golang/example.com/`+binName+`@v1.0.0`)) {
+		t.Errorf("lambda.sbom.json: %+v; want SPDX-2.3 named %s, created at --created, main module at v1.0.0", doc, binName)
 	}
 }
 

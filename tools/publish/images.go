@@ -233,7 +233,7 @@ func (r *run) imageStatements(ctx context.Context, im *treeImage) ([]sign.Attest
 	if err != nil {
 		return nil, fmt.Errorf("provenance: %w", err)
 	}
-	sbomName, sbomDoc, err := r.imageSBOM(ctx, im)
+	sbomName, sbomDoc, err := r.imageSBOM(im)
 	if err != nil {
 		return nil, err
 	}
@@ -285,12 +285,17 @@ func imageAttestations(layout, repo, digest string, provenance []byte, sbomName 
 // imageSBOM returns the SPDX document of the binary in im, and where it
 // came from. The index holds the Linux archives' binaries (one build), so
 // the SBOM of the archive of its first platform serves; the Lambda image's
-// binary is a build of its own (with the baton_lambda_support tag), so its
-// SBOM is made from that binary. The images add no other software, only
-// the base's files.
-func (r *run) imageSBOM(ctx context.Context, im *treeImage) (name string, doc []byte, err error) {
+// binary is a build of its own (with the baton_lambda_support tag), so the
+// build writes its SBOM beside its layout (images/lambda.sbom.json). The
+// images add no other software, only the base's files.
+func (r *run) imageSBOM(im *treeImage) (name string, doc []byte, err error) {
 	if im.layout == lambdaLayout {
-		return r.binarySBOM(ctx, im)
+		name = lambdaLayout + release.SBOMSuffix
+		doc, err = os.ReadFile(filepath.Join(r.Dir, imagesDir, name))
+		if errors.Is(err, os.ErrNotExist) {
+			return "", nil, fmt.Errorf("the tree has no %s/%s, the SBOM of the Lambda image's binary: rebuild the tree with this relkit (relkit image build writes it)", imagesDir, name)
+		}
+		return name, doc, err
 	}
 	var tried []string
 	for _, p := range im.platforms {
@@ -307,38 +312,6 @@ func (r *run) imageSBOM(ctx context.Context, im *treeImage) (name string, doc []
 		return name, doc, nil
 	}
 	return "", nil, fmt.Errorf("no SBOM of the image's binary: the tree has none of %s", strings.Join(tried, ", "))
-}
-
-// binarySBOM generates the SPDX document of the binary /REPO of a single
-// image, as the build does for archives: created at the image's creation
-// time (the commit time), so it is the same on every run.
-func (r *run) binarySBOM(ctx context.Context, im *treeImage) (string, []byte, error) {
-	what := fmt.Sprintf("/%s in the %s image", r.Repo, im.layout)
-	if im.artifact.Image == nil {
-		return "", nil, fmt.Errorf("%s: want a single image, not an index", what)
-	}
-	cf, err := im.artifact.Image.ConfigFile()
-	if err != nil {
-		return "", nil, fmt.Errorf("%s: %w", what, err)
-	}
-	bin, err := oci.ReadFile(im.artifact.Image, "/"+r.Repo)
-	if err != nil {
-		return "", nil, fmt.Errorf("%s: %w", what, err)
-	}
-	tmp, err := os.MkdirTemp(filepath.Join(r.stage, imagesDir), ".sbom-")
-	if err != nil {
-		return "", nil, err
-	}
-	defer os.RemoveAll(tmp)
-	p := filepath.Join(tmp, r.Repo)
-	if err := os.WriteFile(p, bin, 0o644); err != nil {
-		return "", nil, err
-	}
-	doc, err := sbom.Generate(ctx, p, sbom.Options{Created: cf.Created.Time, MainVersion: r.tag.String()})
-	if err != nil {
-		return "", nil, fmt.Errorf("SBOM of %s: %w", what, err)
-	}
-	return what, doc, nil
 }
 
 // renameSBOM sets an SPDX JSON document's name and namespace.

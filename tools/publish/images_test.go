@@ -234,6 +234,28 @@ func TestPublishImagesRefusesAChangedLayout(t *testing.T) {
 	}
 }
 
+// TestPublishImagesNeedsTheLambdaSBOM refuses a tree whose Lambda image has
+// no SBOM (one built before relkit image build wrote it), before uploading.
+func TestPublishImagesNeedsTheLambdaSBOM(t *testing.T) {
+	e := newEnv(t)
+	host := newRegistry(t, true)
+	dir := publishtest.ImageTree(t, org, repo, tag, e.base, "archive")
+	if err := os.Remove(filepath.Join(dir, "images", "lambda.sbom.json")); err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := newKeySigner(t)
+	o := e.options(t, dir)
+	o.Signer = signer
+	o.Images = publish.ImageOptions{Repository: host + "/acme/" + repo, LambdaRepository: host + "/lambda/" + repo}
+	rep, err := publish.Run(context.Background(), o)
+	if err == nil || !strings.Contains(err.Error(), "the tree has no images/lambda.sbom.json") {
+		t.Fatalf("err = %v, want the missing Lambda SBOM named", err)
+	}
+	if len(rep.Uploaded) > 0 {
+		t.Errorf("uploaded %v", rep.Uploaded)
+	}
+}
+
 // TestPublishImagesNeverReplacesATag refuses to move VER to other images,
 // before anything is uploaded.
 func TestPublishImagesNeverReplacesATag(t *testing.T) {

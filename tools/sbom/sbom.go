@@ -28,6 +28,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/anchore/packageurl-go"
@@ -162,6 +163,35 @@ func setMainVersion(c *pkg.Collection, version string) {
 		p.PURL = purl.ToString()
 		c.Add(p)
 	}
+}
+
+// GenerateAs is Generate for the file at path as if it were named name, a
+// base name: the document of a binary a release ships under another name,
+// such as /NAME in a container image. The file is copied to a temporary
+// directory for syft to read it under that name.
+func GenerateAs(ctx context.Context, path, name string, opts Options) ([]byte, error) {
+	if name == "" || name != filepath.Base(name) || name == "." || name == ".." {
+		return nil, fmt.Errorf("sbom: %q is not a file name", name)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "relkit-sbom-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		return nil, err
+	}
+	doc, err := Generate(ctx, p, opts)
+	if err != nil {
+		// Name the file the caller knows, not the temporary copy.
+		return nil, errors.New(strings.ReplaceAll(err.Error(), p, path))
+	}
+	return doc, nil
 }
 
 // sortDocument orders every list so the output does not depend on map or

@@ -435,6 +435,32 @@ func TestGenerateNeedsCreated(t *testing.T) {
 	}
 }
 
+func TestGenerateAs(t *testing.T) {
+	dir := t.TempDir()
+	bin := helloBinary(t)
+	path := writeFile(t, filepath.Join(dir, "build-output"), bin)
+	got, err := GenerateAs(context.Background(), path, "hello", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same document as the binary named hello gives.
+	want := generate(t, writeFile(t, filepath.Join(t.TempDir(), "hello"), bin))
+	if !bytes.Equal(got, want) {
+		t.Error("GenerateAs differs from Generate of the file under that name")
+	}
+
+	for _, name := range []string{"", ".", "..", "a/b", "/abs"} {
+		if _, err := GenerateAs(context.Background(), path, name, opts); err == nil || !strings.Contains(err.Error(), "is not a file name") {
+			t.Errorf("GenerateAs(%q): %v; want a file-name error", name, err)
+		}
+	}
+	// Errors name the caller's file, not the temporary copy.
+	notGo := writeFile(t, filepath.Join(dir, "notes.txt"), []byte("notes"))
+	if _, err := GenerateAs(context.Background(), notGo, "hello", opts); err == nil || !strings.HasPrefix(err.Error(), notGo+": no Go build information") {
+		t.Errorf("GenerateAs of a non-Go file: %v; want it to name %s", err, notGo)
+	}
+}
+
 func TestPrepare(t *testing.T) {
 	// A prepared context changes the cost, never the document.
 	dir := t.TempDir()

@@ -21,6 +21,7 @@ import (
 	"github.com/relkit/relkit/tools/manifest"
 	"github.com/relkit/relkit/tools/oci"
 	"github.com/relkit/relkit/tools/release"
+	"github.com/relkit/relkit/tools/sbom"
 )
 
 // Layout directories and the digests file under the output of image build.
@@ -51,7 +52,10 @@ func imageBuildCmd() *cli.Command {
 image layouts: DIR/image, a multi-platform OCI index with an image for each
 --binary, and, with --lambda-binary, DIR/lambda, a single linux/arm64 image
 with Docker v2 schema 2 media types (AWS Lambda rejects indexes and OCI
-types). DIR/images.json, also printed on stdout, gives their digests.
+types), with DIR/lambda.sbom.json, the SPDX SBOM of its binary (created at
+--created, named NAME as in the image; the index needs none of its own, as
+its binaries are the Linux archives'). DIR/images.json, also printed on
+stdout, gives their digests.
 
 Each image holds the binary at /NAME (mode 0755, owner 0:0), the --file
 files, and runs ["/NAME"] (the Lambda image ["/NAME", "lambda"]). The base
@@ -92,7 +96,7 @@ Example:
 			fs.StringVar(&lambdaDescription, "lambda-description", "", "description label of the Lambda image (default NAME)")
 			fs.StringVar(&out, "out", "", "output `DIR` (required)")
 		},
-		Run: func(_ context.Context, env *cli.Env, args []string) error {
+		Run: func(ctx context.Context, env *cli.Env, args []string) error {
 			if len(args) > 0 {
 				return cli.Usagef("unexpected argument %q: images are described by flags", args[0])
 			}
@@ -183,7 +187,17 @@ Example:
 						lambdaErr = fmt.Errorf("lambda image: %w", err)
 						return
 					}
-					digests.Lambda, lambdaErr = writeImage(filepath.Join(out, lambdaLayoutDir), oci.Artifact{Image: img})
+					if digests.Lambda, lambdaErr = writeImage(filepath.Join(out, lambdaLayoutDir), oci.Artifact{Image: img}); lambdaErr != nil {
+						return
+					}
+					// Its binary is a build of its own (the Lambda build tag), so
+					// it gets its own SBOM, as the archives do.
+					doc, err := sbom.GenerateAs(ctx, lambdaBinary, name, sbom.Options{Created: epoch, MainVersion: t.String()})
+					if err != nil {
+						lambdaErr = fmt.Errorf("lambda image SBOM: %w", err)
+						return
+					}
+					lambdaErr = atomicfile.WriteBytes(filepath.Join(out, lambdaLayoutDir+release.SBOMSuffix), 0o644, doc)
 				})
 			}
 			wg.Wait()

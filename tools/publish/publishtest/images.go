@@ -2,6 +2,7 @@ package publishtest
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/relkit/relkit/tools/oci"
 	"github.com/relkit/relkit/tools/release"
+	"github.com/relkit/relkit/tools/sbom"
 )
 
 // ImagePlatforms are the platforms of ImageTree's archives: the Linux
@@ -25,9 +27,9 @@ var ImagePlatforms = []release.Platform{{OS: "linux", Arch: "amd64"}, {OS: "linu
 // ImageTree writes an unsigned release tree like Tree, for ImagePlatforms,
 // with the container images oci_image_attested adds under images/: a
 // linux/amd64 + linux/arm64 index in images/image, a linux/arm64 Lambda
-// image in images/lambda, and images/images.json. The Lambda image holds a
-// real Go binary (publishing makes its SBOM from it); it needs the go
-// command.
+// image in images/lambda with its SBOM images/lambda.sbom.json, and
+// images/images.json. The Lambda image holds a real Go binary, whose SBOM
+// it is, as relkit image build writes it; it needs the go command.
 func ImageTree(t testing.TB, org, repo, tag, baseURL, content string) string {
 	t.Helper()
 	dir := tree(t, org, repo, tag, baseURL, content, 0, ImagePlatforms)
@@ -58,7 +60,8 @@ func ImageTree(t testing.TB, org, repo, tag, baseURL, content string) string {
 		t.Fatal(err)
 	}
 	lambda := spec
-	lambda.Binaries = map[oci.Platform]string{oci.LinuxARM64: goBinary(t, repo)}
+	lambdaBin := goBinary(t, repo)
+	lambda.Binaries = map[oci.Platform]string{oci.LinuxARM64: lambdaBin}
 	lambda.Format = oci.Docker
 	img, err := oci.BuildImage(lambda, oci.LinuxARM64)
 	if err != nil {
@@ -78,6 +81,13 @@ func ImageTree(t testing.TB, org, repo, tag, baseURL, content string) string {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "images", "images.json"), append(data, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := sbom.GenerateAs(context.Background(), lambdaBin, repo, sbom.Options{Created: created, MainVersion: tg.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "images", "lambda"+release.SBOMSuffix), doc, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return dir
