@@ -1,7 +1,6 @@
 package oci
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -9,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	pathpkg "path"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -139,62 +137,4 @@ func Resolve(ctx context.Context, repo, ref string, opts ...remote.Option) (stri
 func isNotFound(err error) bool {
 	var terr *transport.Error
 	return errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound
-}
-
-// ReadFile returns the content of the regular file at path (absolute) in
-// img, as the image's layers leave it: the topmost layer with the path
-// wins, and a whiteout hides it.
-func ReadFile(img v1.Image, path string) ([]byte, error) {
-	layers, err := img.Layers()
-	if err != nil {
-		return nil, err
-	}
-	want := strings.TrimPrefix(pathpkg.Clean(path), "/")
-	whiteout := pathpkg.Join(pathpkg.Dir(want), ".wh."+pathpkg.Base(want))
-	for i := len(layers) - 1; i >= 0; i-- {
-		data, found, err := readLayerFile(layers[i], want, whiteout)
-		if err != nil {
-			return nil, err
-		}
-		if found {
-			if data == nil {
-				break // whited out
-			}
-			return data, nil
-		}
-	}
-	return nil, fmt.Errorf("%s: no such file in the image", path)
-}
-
-// readLayerFile finds want (or its whiteout) in a layer's tar.
-func readLayerFile(l v1.Layer, want, whiteout string) ([]byte, bool, error) {
-	rc, err := l.Uncompressed()
-	if err != nil {
-		return nil, false, err
-	}
-	defer rc.Close()
-	tr := tar.NewReader(rc)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return nil, false, nil
-		}
-		if err != nil {
-			return nil, false, fmt.Errorf("read layer: %w", err)
-		}
-		name := strings.TrimPrefix(pathpkg.Clean("/"+h.Name), "/")
-		switch {
-		case name == whiteout:
-			return nil, true, nil
-		case name != want:
-			continue
-		case h.Typeflag != tar.TypeReg:
-			return nil, false, fmt.Errorf("%s is not a regular file in the image", "/"+want)
-		}
-		data, err := io.ReadAll(tr)
-		if err != nil {
-			return nil, false, fmt.Errorf("read layer: %w", err)
-		}
-		return data, true, nil
-	}
 }

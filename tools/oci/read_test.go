@@ -2,39 +2,10 @@ package oci
 
 import (
 	"context"
-	"os"
-	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/registry"
 )
-
-func TestReadFile(t *testing.T) {
-	spec := testSpec(t, testCACert)
-	img, err := BuildImage(spec, LinuxARM64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := os.ReadFile(spec.Binaries[LinuxARM64])
-	if err != nil {
-		t.Fatal(err)
-	}
-	for path, want := range map[string]string{
-		"/baton-foo":              string(want),
-		"/etc/baton/default.yaml": "key: value\n",
-		"etc/group":               "root:x:0:\nnonroot:x:65532:\n",
-	} {
-		got, err := ReadFile(img, path)
-		if err != nil || string(got) != want {
-			t.Errorf("%s: %q, %v; want %q", path, got, err, want)
-		}
-	}
-	for path, why := range map[string]string{"/nope": "no such file", "/tmp": "not a regular file"} {
-		if _, err := ReadFile(img, path); err == nil || !strings.Contains(err.Error(), why) {
-			t.Errorf("%s: err = %v, want %q", path, err, why)
-		}
-	}
-}
 
 func TestAttachedAndResolve(t *testing.T) {
 	for _, api := range []bool{true, false} {
