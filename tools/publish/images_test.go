@@ -83,7 +83,7 @@ func TestPublishImages(t *testing.T) {
 			opts := func() publish.Options {
 				o := e.options(t, dir)
 				o.Signer, o.Log = signer, &logs
-				o.Images = publish.ImageOptions{Repository: host + "/acme/" + repo, LambdaRepository: host + "/lambda/" + repo}
+				o.Images = imageRepositories(host)
 				o.Verify = func(ctx context.Context, url string) error {
 					rep, err := verify.Release(ctx, verify.Options{ManifestURL: url, Org: org, Repo: repo, Tag: tag, Verifier: v})
 					if err == nil && !rep.OK() {
@@ -172,6 +172,21 @@ func TestPublishImages(t *testing.T) {
 	}
 }
 
+// imageRepositories are the index and Lambda repositories in host.
+func imageRepositories(host string) publish.ImageOptions {
+	return publish.ImageOptions{Repository: host + "/acme/" + repo, LambdaRepository: host + "/lambda/" + repo}
+}
+
+// imageOptions publish dir with a key signer and both image repositories.
+func imageOptions(t *testing.T, e env, dir, host string) publish.Options {
+	t.Helper()
+	signer, _ := newKeySigner(t)
+	o := e.options(t, dir)
+	o.Signer = signer
+	o.Images = imageRepositories(host)
+	return o
+}
+
 // statement returns the in-toto statement of a DSSE bundle file.
 func statement(t *testing.T, path string) string {
 	t.Helper()
@@ -224,10 +239,7 @@ func TestPublishImagesRefusesAChangedLayout(t *testing.T) {
 	if err := os.WriteFile(p, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	signer, _ := newKeySigner(t)
-	o := e.options(t, dir)
-	o.Signer = signer
-	o.Images = publish.ImageOptions{Repository: host + "/acme/" + repo, LambdaRepository: host + "/lambda/" + repo}
+	o := imageOptions(t, e, dir, host)
 	_, err = publish.Run(context.Background(), o)
 	if err == nil || !strings.Contains(err.Error(), "rebuild it") {
 		t.Fatalf("err = %v, want the layout mismatch", err)
@@ -243,10 +255,7 @@ func TestPublishImagesNeedsTheLambdaSBOM(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, "images", "lambda.sbom.json")); err != nil {
 		t.Fatal(err)
 	}
-	signer, _ := newKeySigner(t)
-	o := e.options(t, dir)
-	o.Signer = signer
-	o.Images = publish.ImageOptions{Repository: host + "/acme/" + repo, LambdaRepository: host + "/lambda/" + repo}
+	o := imageOptions(t, e, dir, host)
 	rep, err := publish.Run(context.Background(), o)
 	if err == nil || !strings.Contains(err.Error(), "the tree has no images/lambda.sbom.json") {
 		t.Fatalf("err = %v, want the missing Lambda SBOM named", err)
@@ -269,10 +278,7 @@ func TestPublishImagesNeverReplacesATag(t *testing.T) {
 	if _, err := oci.Push(context.Background(), other, host+"/acme/"+repo, "1.2.3", nil); err != nil {
 		t.Fatal(err)
 	}
-	signer, _ := newKeySigner(t)
-	o := e.options(t, dir)
-	o.Signer = signer
-	o.Images = publish.ImageOptions{Repository: host + "/acme/" + repo, LambdaRepository: host + "/lambda/" + repo}
+	o := imageOptions(t, e, dir, host)
 	rep, err := publish.Run(context.Background(), o)
 	if err == nil || !strings.Contains(err.Error(), "never replaced") || !strings.Contains(err.Error(), ":1.2.3") {
 		t.Fatalf("err = %v, want a refusal to move the tag", err)
@@ -289,7 +295,7 @@ func TestPublishImagesNeedsSigning(t *testing.T) {
 	host := newRegistry(t, true)
 	o := e.options(t, publishtest.ImageTree(t, org, repo, tag, e.base, "archive"))
 	o.Signer = nil
-	o.Images = publish.ImageOptions{Repository: host + "/acme/" + repo, LambdaRepository: host + "/lambda/" + repo}
+	o.Images = imageRepositories(host)
 	_, err := publish.Run(context.Background(), o)
 	if err == nil || !strings.Contains(err.Error(), "used as signed") {
 		t.Fatalf("err = %v, want the signing requirement", err)
