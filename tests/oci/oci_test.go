@@ -15,7 +15,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"fmt"
 	"io"
 	"log"
 	"math/big"
@@ -27,7 +26,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -40,6 +38,7 @@ import (
 
 	"github.com/relkit/relkit/tools/manifest"
 	toci "github.com/relkit/relkit/tools/oci"
+	"github.com/relkit/relkit/tools/publish/publishtest"
 )
 
 const binName = "baton-example"
@@ -69,7 +68,7 @@ func setup(t *testing.T, registry string) env {
 	}
 	e.dir = t.TempDir()
 	// The Lambda binary is a real Go program: image build writes its SBOM.
-	lambda, err := lambdaBinary()
+	lambda, err := os.ReadFile(publishtest.GoBinary(t, binName))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,42 +96,6 @@ func setup(t *testing.T, registry string) env {
 		t.Fatal(err)
 	}
 	return e
-}
-
-var lambdaOnce struct {
-	sync.Once
-	bin []byte
-	err error
-}
-
-// lambdaBinary returns a small Go program built for linux/arm64, once.
-func lambdaBinary() ([]byte, error) {
-	lambdaOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "relkit-oci-lambda-")
-		if err != nil {
-			lambdaOnce.err = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		for file, data := range map[string]string{
-			"go.mod":  "module example.com/" + binName + "\n\ngo 1.22\n",
-			"main.go": "package main\n\nfunc main() { println(\"lambda\") }\n",
-		} {
-			if err := os.WriteFile(filepath.Join(dir, file), []byte(data), 0o644); err != nil {
-				lambdaOnce.err = err
-				return
-			}
-		}
-		cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-o", binName, ".")
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64", "GOTOOLCHAIN=local", "GOWORK=off", "GOFLAGS=", "GOPROXY=off")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			lambdaOnce.err = fmt.Errorf("go build: %v\n%s", err, out)
-			return
-		}
-		lambdaOnce.bin, lambdaOnce.err = os.ReadFile(filepath.Join(dir, binName))
-	})
-	return lambdaOnce.bin, lambdaOnce.err
 }
 
 // run runs relkit and returns stdout and stderr; it fails the test unless

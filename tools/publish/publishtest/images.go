@@ -60,7 +60,7 @@ func ImageTree(t testing.TB, org, repo, tag, baseURL, content string) string {
 		t.Fatal(err)
 	}
 	lambda := spec
-	lambdaBin := goBinary(t, repo)
+	lambdaBin := GoBinary(t, repo)
 	lambda.Binaries = map[oci.Platform]string{oci.LinuxARM64: lambdaBin}
 	lambda.Format = oci.Docker
 	img, err := oci.BuildImage(lambda, oci.LinuxARM64)
@@ -93,8 +93,10 @@ func ImageTree(t testing.TB, org, repo, tag, baseURL, content string) string {
 	return dir
 }
 
-// goBinary builds a tiny Go program for linux/arm64 named name.
-func goBinary(t testing.TB, name string) string {
+// GoBinary builds a tiny Go program (module example.com/NAME) for
+// linux/arm64, named name, and returns its path. It needs the go command
+// and its build cache only: the module has no requirements.
+func GoBinary(t testing.TB, name string) string {
 	t.Helper()
 	src := t.TempDir()
 	for file, data := range map[string]string{
