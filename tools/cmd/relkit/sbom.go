@@ -65,10 +65,9 @@ Examples:
 				return err
 			}
 			opts := sbom.Options{Created: time.Unix(secs, 0), MainVersion: mainVersion}
-			if len(args) > 1 {
-				if ctx, err = sbom.Prepare(ctx); err != nil {
-					return err
-				}
+			// One scanner for every document (Generate would build it each time).
+			if ctx, err = sbom.Prepare(ctx); err != nil {
+				return err
 			}
 			docs := make([][]byte, len(args))
 			for i, a := range args {
