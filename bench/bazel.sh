@@ -97,8 +97,9 @@ export RELKIT_GOCACHE=${gocache}
 
 secs() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b - a}'; }
 now() { date +%s.%N; }
-# bazel_build NAME: builds //:release, writing Bazel's profile to NAME.profile.json.
-bazel_build() { (cd "${ex}" && "${BAZEL}" --output_base="${ob}" build "${flags[@]}" --profile="${work}/$1.profile.json" //:release >"${work}/bazel.log" 2>&1) || {
+# bazel_build NAME [TARGET [OUTPUT_BASE]]: builds TARGET (default //:release)
+# in OUTPUT_BASE (default ${ob}), writing Bazel's profile to NAME.profile.json.
+bazel_build() { (cd "${ex}" && "${BAZEL}" --output_base="${3:-${ob}}" build "${flags[@]}" --profile="${work}/$1.profile.json" "${2:-//:release}" >"${work}/bazel.log" 2>&1) || {
   tail -30 "${work}/bazel.log" >&2
   exit 1
 }; }
@@ -134,12 +135,7 @@ echo "bench: Bazel, GoReleaser's outputs only" >&2
 gocache=${work}/gocache-same
 export RELKIT_GOCACHE=${gocache}
 flags=(--config=release --@relkit//release:tag=v1.2.3 "--@relkit//release:gocache=${gocache}" "--disk_cache=${work}/disk-cache-same")
-t=$(now)
-(cd "${ex}" && "${BAZEL}" --output_base="${ob_same}" build "${flags[@]}" //:release_same >"${work}/bazel.log" 2>&1) || {
-  tail -30 "${work}/bazel.log" >&2
-  exit 1
-}
-bazel_same=$(secs "${t}" "$(now)")
+t=$(now); bazel_build same //:release_same "${ob_same}"; bazel_same=$(secs "${t}" "$(now)")
 (cd "${ex}" && "${BAZEL}" --output_base="${ob_same}" shutdown >/dev/null 2>&1)
 
 echo "bench: GoReleaser" >&2
