@@ -54,7 +54,7 @@ fi
 export PATH=${cache}/bin:${PATH}
 echo "bench: building relkit for the prebuilt toolchain" >&2
 mkdir -p "${work}/relkit-dist"
-(cd "${root}" && CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags=-buildid= -o "${work}/relkit-dist/relkit" ./tools/cmd/relkit)
+(cd "${root}" && CGO_ENABLED=0 go build -trimpath -buildvcs=false "-ldflags=-s -w -buildid=" -o "${work}/relkit-dist/relkit" ./tools/cmd/relkit)
 tar -C "${work}/relkit-dist" -czf "${work}/relkit-bench-linux-amd64.tar.gz" relkit
 relkit_sha=$(sha256sum "${work}/relkit-bench-linux-amd64.tar.gz" | cut -d' ' -f1)
 

@@ -11,7 +11,11 @@ Go version, flags and environment outside Bazel, so anyone can check a release
 without Bazel:
 
     CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -buildvcs=false \\
-        -ldflags="-buildid= -X main.version=1.2.3 ..." -o baton-example ./cmd/baton-example
+        -ldflags="-s -w -buildid= -X main.version=1.2.3 ..." -o baton-example ./cmd/baton-example
+
+Like GoReleaser's default, binaries are stripped (`-s -w`: no symbol table or
+DWARF; Go's build information, which SBOMs read, stays); `strip = False` keeps
+them for debuggers and profilers.
 
 GOOS and GOARCH come from the target platform's `@platforms//os` and
 `@platforms//cpu` constraints, so `--platforms` or connector_release's
@@ -87,6 +91,8 @@ def _go_release_binary_impl(ctx):
     args.add("--goos", goos)
     args.add("--goarch", goarch)
     args.add("--out", out)
+    if ctx.attr.strip:
+        args.add("--strip")
     if ctx.attr.gotags:
         args.add("--tags", ",".join(ctx.attr.gotags))
     gocache = ctx.attr._gocache[BuildSettingInfo].value
@@ -142,6 +148,7 @@ go_release_binary = rule(
             doc = "Module cache from go_modules_repository (`@<name>//:modules`); needed when go.mod has requirements.",
         ),
         "gotags": attr.string_list(doc = "Go build tags (`go build -tags`)."),
+        "strip": attr.bool(default = True, doc = "Link with `-s -w` (GoReleaser's default): smaller binaries without symbol table or DWARF."),
         "x_defs": attr.string_dict(doc = "`-X` definitions: package.Var -> value with optional {KEY} references (see above)."),
         "out": attr.string(doc = "Output file name; default: the target name, plus .exe for Windows."),
         "_sdk": attr.label(default = "@relkit_go_sdk//:sdk", providers = [GoSdkInfo], cfg = "exec"),

@@ -170,6 +170,26 @@ _oci_image_test = analysistest.make(
     config_settings = {"//release:tag": "v1.2.3"},
 )
 
+def _go_release_binary_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    actions = [a for a in analysistest.target_actions(env) if a.mnemonic == "GoReleaseBuild"]
+    asserts.equals(env, 1, len(actions))
+
+    args = actions[0].argv
+    for want in ["gobuild", "--goos", "linux", "--goarch", "arm64", "-X", "main.version=1.2.3"]:
+        asserts.true(env, want in args, "go build lacks %r: %s" % (want, args))
+    asserts.equals(env, ctx.attr.strip, "--strip" in args, "--strip in %s" % args)
+    return analysistest.end(env)
+
+_go_release_binary_test = analysistest.make(
+    _go_release_binary_test_impl,
+    attrs = {"strip": attr.bool()},
+    config_settings = {
+        "//release:tag": "v1.2.3",
+        "//command_line_option:platforms": str(Label("//rules/platforms:linux_arm64")),
+    },
+)
+
 def _expect_failure_impl(ctx):
     env = analysistest.begin(ctx)
     asserts.expect_failure(env, ctx.attr.message)
@@ -204,6 +224,8 @@ def starlark_test_suite(name):
     _msi_package_test(name = "msi_package_test", target_under_test = ":msi_fixture")
     _workflow_stamp_test(name = "workflow_stamp_test", target_under_test = "//rules/private:workflow_stamp")
     _oci_image_test(name = "oci_image_test", target_under_test = ":image_fixture")
+    _go_release_binary_test(name = "go_release_binary_test", target_under_test = ":go_binary_fixture", strip = True)
+    _go_release_binary_test(name = "go_release_binary_unstripped_test", target_under_test = ":go_binary_unstripped_fixture", strip = False)
     _expect_failure_test(
         name = "msi_other_connector_test",
         target_under_test = ":msi_other_connector_fixture_release",
@@ -229,6 +251,8 @@ def starlark_test_suite(name):
         tests = [
             name + "_unit",
             ":bad_tag_test",
+            ":go_release_binary_test",
+            ":go_release_binary_unstripped_test",
             ":msi_other_connector_test",
             ":msi_package_test",
             ":oci_image_test",

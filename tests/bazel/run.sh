@@ -373,7 +373,7 @@ step_release() {
   mkdir -p "${plain}"
   (cd "${a}/examples/baton-example" && env -u GOFLAGS CGO_ENABLED=0 GOOS=linux GOARCH=amd64 GOTOOLCHAIN=local GOWORK=off \
     go build -trimpath -buildvcs=false \
-    -ldflags="-buildid= -X main.commit=${commit} -X main.date=${date} -X main.version=${TAG#v}" \
+    -ldflags="-s -w -buildid= -X main.commit=${commit} -X main.date=${date} -X main.version=${TAG#v}" \
     -o "${plain}/${REPO}" ./cmd/baton-example)
   tar -xzf "${a}.tree/${REPO}-${TAG}-linux-amd64.tar.gz" -C "${work}" "${REPO}"
   if cmp -s "${plain}/${REPO}" "${work}/${REPO}"; then

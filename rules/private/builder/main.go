@@ -66,7 +66,7 @@ type multi []string
 func (m *multi) String() string     { return strings.Join(*m, ",") }
 func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 
-// goBuild runs `go build -trimpath -buildvcs=false -ldflags "-buildid= -X ..."`.
+// goBuild runs `go build -trimpath -buildvcs=false -ldflags "-s -w -buildid= -X ..."`.
 // Everything that could make the output depend on the machine is pinned: the
 // environment is rebuilt from scratch, modules come only from the module
 // cache checked against go.sum, and no toolchain switch or download happens.
@@ -82,6 +82,7 @@ func goBuild(args []string) error {
 	tags := fs.String("tags", "", "comma-separated build tags")
 	stampFile := fs.String("stamp", "", "stamp file with the values of {KEY} references in -X values")
 	out := fs.String("out", "", "output binary")
+	strip := fs.Bool("strip", false, "link with -s -w: no symbol table or DWARF")
 	var xdefs, srcs multi
 	fs.Var(&xdefs, "X", "NAME=VALUE linker definition (repeatable); VALUE may hold {KEY} stamp references")
 	fs.Var(&srcs, "src", "file of the module, under --dir (repeatable)")
@@ -97,16 +98,9 @@ func goBuild(args []string) error {
 	if err != nil {
 		return err
 	}
-	ldflags := []string{"-buildid="}
-	for _, x := range xdefs {
-		v, err := substitute(x, stampVals)
-		if err != nil {
-			return fmt.Errorf("-X %s: %w", x, err)
-		}
-		if strings.ContainsAny(v, " \t\n'\"") {
-			return fmt.Errorf("-X %q: values must not contain spaces or quotes", v)
-		}
-		ldflags = append(ldflags, "-X", v)
+	ldflags, err := linkerFlags(*strip, xdefs, stampVals)
+	if err != nil {
+		return err
 	}
 
 	// Bazel hands over the SDK as symlinks; GOROOT must be the real tree so
@@ -169,7 +163,7 @@ func goBuild(args []string) error {
 	if *tags != "" {
 		cmdArgs = append(cmdArgs, "-tags="+*tags)
 	}
-	cmdArgs = append(cmdArgs, "-ldflags="+strings.Join(ldflags, " "), "-o", absOut, pkg)
+	cmdArgs = append(cmdArgs, "-ldflags="+ldflags, "-o", absOut, pkg)
 	cmd := exec.Command(goPath, cmdArgs...)
 	cmd.Dir = modDir
 	cmd.Env = env
@@ -179,6 +173,28 @@ func goBuild(args []string) error {
 		return fmt.Errorf("go %s (in %s): %w", strings.Join(cmdArgs, " "), *dir, err)
 	}
 	return nil
+}
+
+// linkerFlags returns the -ldflags value: "-s -w" when stripping, as
+// GoReleaser does by default, then "-buildid=" and each -X definition with
+// its {KEY} references filled from the stamp.
+func linkerFlags(strip bool, xdefs []string, stampVals map[string]string) (string, error) {
+	var flags []string
+	if strip {
+		flags = append(flags, "-s", "-w")
+	}
+	flags = append(flags, "-buildid=")
+	for _, x := range xdefs {
+		v, err := substitute(x, stampVals)
+		if err != nil {
+			return "", fmt.Errorf("-X %s: %w", x, err)
+		}
+		if strings.ContainsAny(v, " \t\n'\"") {
+			return "", fmt.Errorf("-X %q: values must not contain spaces or quotes", v)
+		}
+		flags = append(flags, "-X", v)
+	}
+	return strings.Join(flags, " "), nil
 }
 
 // copyModule copies the files srcs, which lie under dir, to dest.

@@ -26,6 +26,26 @@ func TestSubstitute(t *testing.T) {
 	}
 }
 
+func TestLinkerFlags(t *testing.T) {
+	vals := map[string]string{"STABLE_GIT_COMMIT": "abc"}
+	xdefs := []string{"main.commit={STABLE_GIT_COMMIT}", "main.version=1.2.3"}
+	for _, tc := range []struct {
+		strip bool
+		want  string
+	}{
+		{true, "-s -w -buildid= -X main.commit=abc -X main.version=1.2.3"},
+		{false, "-buildid= -X main.commit=abc -X main.version=1.2.3"},
+	} {
+		got, err := linkerFlags(tc.strip, xdefs, vals)
+		if err != nil || got != tc.want {
+			t.Errorf("linkerFlags(strip=%v) = %q, %v; want %q", tc.strip, got, err, tc.want)
+		}
+	}
+	if _, err := linkerFlags(true, []string{"main.date=a b"}, vals); err == nil {
+		t.Error("a -X value with a space was accepted; go build would split it")
+	}
+}
+
 func TestStampKeepsOnlyNamedKeys(t *testing.T) {
 	dir := t.TempDir()
 	status := filepath.Join(dir, "stable-status.txt")
