@@ -190,6 +190,27 @@ _go_release_binary_test = analysistest.make(
     },
 )
 
+def _self_release_test_impl(ctx):
+    # relkit releases itself with its own rules: the default six platforms.
+    env = analysistest.begin(ctx)
+    info = analysistest.target_under_test(env)[ConnectorReleaseInfo]
+    asserts.equals(env, sorted(PLATFORMS.keys()), info.platforms)
+    asserts.equals(env, [
+        "relkit-v1.2.3-darwin-amd64.zip",
+        "relkit-v1.2.3-darwin-arm64.zip",
+        "relkit-v1.2.3-linux-amd64.tar.gz",
+        "relkit-v1.2.3-linux-arm64.tar.gz",
+        "relkit-v1.2.3-windows-amd64.zip",
+        "relkit-v1.2.3-windows-arm64.zip",
+    ], sorted([f.basename for f in info.archives.values()]))
+    asserts.equals(env, "relkit_1.2.3_checksums.txt", info.checksums.basename)
+    return analysistest.end(env)
+
+_self_release_test = analysistest.make(
+    _self_release_test_impl,
+    config_settings = {"//release:tag": "v1.2.3"},
+)
+
 def _expect_failure_impl(ctx):
     env = analysistest.begin(ctx)
     asserts.expect_failure(env, ctx.attr.message)
@@ -224,6 +245,7 @@ def starlark_test_suite(name):
     _msi_package_test(name = "msi_package_test", target_under_test = ":msi_fixture")
     _workflow_stamp_test(name = "workflow_stamp_test", target_under_test = "//rules/private:workflow_stamp")
     _oci_image_test(name = "oci_image_test", target_under_test = ":image_fixture")
+    _self_release_test(name = "self_release_test", target_under_test = "//release:release")
     _go_release_binary_test(name = "go_release_binary_test", target_under_test = ":go_binary_fixture", strip = True)
     _go_release_binary_test(name = "go_release_binary_unstripped_test", target_under_test = ":go_binary_unstripped_fixture", strip = False)
     _expect_failure_test(
@@ -258,6 +280,7 @@ def starlark_test_suite(name):
             ":oci_image_test",
             ":not_executable_test",
             ":release_provider_test",
+            ":self_release_test",
             ":unsupported_platform_test",
             ":workflow_stamp_test",
         ],
