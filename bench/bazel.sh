@@ -71,7 +71,7 @@ load("@relkit//rules:repositories.bzl", "relkit_prebuilt")
 relkit_prebuilt(
     name = "relkit_bin",
     sha256s = {"linux-amd64": "${relkit_sha}"},
-    url_template = "file://${work}/relkit-{version}-{platform}.tar.gz",
+    url_template = "file://${work}/relkit-{version}-{platform}.{ext}",
     version = "bench",
 )
 

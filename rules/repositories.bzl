@@ -50,7 +50,7 @@ def relkit_prebuilt(name, version, sha256s = {}, url_template = None):
       name: repository name.
       version: relkit release tag, e.g. "v1.0.0".
       sha256s: sha256 per host ("linux-amd64"); default: the table pinned in relkit.
-      url_template: download URL with {version} and {platform}; default: GitHub releases.
+      url_template: download URL with {version}, {platform} and {ext}; default: GitHub releases.
     """
     kwargs = {"url_template": url_template} if url_template else {}
     relkit_prebuilt_repository(name = name, version = version, sha256s = sha256s, **kwargs)

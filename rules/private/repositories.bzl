@@ -218,7 +218,8 @@ def _relkit_prebuilt_repository_impl(rctx):
     if not sha256:
         fail("relkit_prebuilt: no sha256 pinned for relkit %s on %s" % (version, key))
     rctx.download_and_extract(
-        url = rctx.attr.url_template.format(version = version, platform = key),
+        # relkit's own release archives Linux binaries as .tar.gz, macOS ones as .zip.
+        url = rctx.attr.url_template.format(version = version, platform = key, ext = "tar.gz" if goos == "linux" else "zip"),
         sha256 = sha256,
     )
     rctx.symlink("relkit", "relkit_bin")
@@ -236,8 +237,8 @@ Register `@<name>//:toolchain` to use it instead of building relkit from source.
         "version": attr.string(mandatory = True, doc = "relkit release tag, e.g. v1.0.0."),
         "sha256s": attr.string_dict(doc = "sha256 per host ('linux-amd64'); defaults to the table in versions.bzl."),
         "url_template": attr.string(
-            default = "https://github.com/relkit/relkit/releases/download/{version}/relkit-{version}-{platform}.tar.gz",
-            doc = "Download URL with {version} and {platform} placeholders.",
+            default = "https://github.com/relkit/relkit/releases/download/{version}/relkit-{version}-{platform}.{ext}",
+            doc = "Download URL with {version}, {platform} ('linux-amd64') and {ext} ('tar.gz' on Linux, 'zip' on macOS) placeholders.",
         ),
     },
 )
