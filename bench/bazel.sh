@@ -14,6 +14,10 @@
 #
 #   bench/bazel.sh
 #   RELKIT_BENCH_KEEP=/tmp/profiles bench/bazel.sh   # also keep Bazel's profiles
+#   RELKIT_BENCH_COLD_RUNS=5 bench/bazel.sh          # cold samples (default 3)
+#
+# Cold builds are sampled several times, the contenders interleaved so that a
+# change in the machine's load hits each alike; cold ratios use the medians.
 #
 # Bazel uses a prebuilt relkit through the relkit_prebuilt toolchain (as a
 # connector repository does); GoReleaser uses a prebuilt syft CLI. Both are
@@ -28,14 +32,23 @@ SYFT_VERSION=v1.57.1
 cache=${HOME}/.cache/relkit-bench
 work=$(mktemp -d /tmp/relkit-bench-bazel.XXXXXX)
 ob=${work}/output-base
-ob_same=${work}/output-base-same
+runs=${RELKIT_BENCH_COLD_RUNS:-3}
+case "${runs}" in
+'' | *[!0-9]* | 0)
+  echo "bench: RELKIT_BENCH_COLD_RUNS=${runs}: want a positive number of cold samples" >&2
+  exit 2
+  ;;
+esac
 cleanup() {
-  "${BAZEL}" --output_base="${ob}" shutdown >/dev/null 2>&1 || true
-  "${BAZEL}" --output_base="${ob_same}" shutdown >/dev/null 2>&1 || true
+  local o
+  for o in "${ob}" "${work}"/ob-*; do
+    if [ -d "${o}" ]; then "${BAZEL}" --output_base="${o}" shutdown >/dev/null 2>&1 || true; fi
+  done
   if [ -n "${RELKIT_BENCH_KEEP:-}" ]; then
     mkdir -p "${RELKIT_BENCH_KEEP}"
     cp "${work}"/*.profile.json "${RELKIT_BENCH_KEEP}/" 2>/dev/null || true
   fi
+  chmod -R u+w "${work}" 2>/dev/null || true
   rm -rf "${work}"
 }
 trap cleanup EXIT
@@ -89,11 +102,13 @@ connector_release(
 BUILD
 (cd "${ex}" && git init -q && git add -A && git -c user.name=bench -c user.email=bench@relkit.invalid commit -q -m bench)
 
-gocache=${work}/gocache
-flags=(--config=release --@relkit//release:tag=v1.2.3 "--@relkit//release:gocache=${gocache}" "--disk_cache=${work}/disk-cache")
-# The SDK repository compiles relkit's action helper with the same (empty)
-# Go build cache the actions use.
-export RELKIT_GOCACHE=${gocache}
+# use_caches NAME: an empty Go build cache and disk cache for the next builds.
+# The SDK repository compiles relkit's action helper with the same Go build
+# cache the actions use.
+use_caches() {
+  export RELKIT_GOCACHE=${work}/gocache-$1
+  flags=(--config=release --@relkit//release:tag=v1.2.3 "--@relkit//release:gocache=${RELKIT_GOCACHE}" "--disk_cache=${work}/disk-cache-$1")
+}
 
 secs() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b - a}'; }
 now() { date +%s.%N; }
@@ -117,7 +132,22 @@ msi_share() {
 go_edit='func init() { if len(os.Args) > 1000 { println("bench edit") } }'
 edit_go() { printf '\n%s\n' "${go_edit}" >>"$1/cmd/baton-example/main.go"; }
 
+# median N...: the middle value (the mean of the two middle ones).
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+# cold_bazel NAME TARGET: seconds of a cold build of TARGET in a fresh output
+# base with empty caches, all removed afterwards.
+cold_bazel() {
+  local o=${work}/ob-$1 t s
+  use_caches "$1"
+  t=$(now); bazel_build "$1" "$2" "${o}"; s=$(secs "${t}" "$(now)")
+  (cd "${ex}" && "${BAZEL}" --output_base="${o}" shutdown >/dev/null 2>&1)
+  chmod -R u+w "${o}" && rm -rf "${o}" "${RELKIT_GOCACHE}" "${work}/disk-cache-$1"
+  echo "${s}"
+}
+
 echo "bench: Bazel" >&2
+use_caches cold
 t=$(now); bazel_build cold; bazel_cold=$(secs "${t}" "$(now)")
 t=$(now); bazel_build noop; bazel_noop=$(secs "${t}" "$(now)")
 (cd "${ex}" && "${BAZEL}" --output_base="${ob}" clean >/dev/null 2>&1)
@@ -131,12 +161,7 @@ msi_edit=$(msi_share edit "${bazel_edit}")
 (cd "${ex}" && git checkout -q -- . && "${BAZEL}" --output_base="${ob}" shutdown >/dev/null 2>&1)
 
 echo "bench: Bazel, GoReleaser's outputs only" >&2
-# Cold again: its own output base, Go build cache and disk cache.
-gocache=${work}/gocache-same
-export RELKIT_GOCACHE=${gocache}
-flags=(--config=release --@relkit//release:tag=v1.2.3 "--@relkit//release:gocache=${gocache}" "--disk_cache=${work}/disk-cache-same")
-t=$(now); bazel_build same //:release_same "${ob_same}"; bazel_same=$(secs "${t}" "$(now)")
-(cd "${ex}" && "${BAZEL}" --output_base="${ob_same}" shutdown >/dev/null 2>&1)
+bazel_same=$(cold_bazel same //:release_same)
 
 echo "bench: GoReleaser" >&2
 gr=${work}/goreleaser
@@ -171,33 +196,71 @@ release:
   disable: true
 EOF
 (cd "${gr}" && git add -A && git -c user.name=bench -c user.email=bench@relkit.invalid commit -q -m goreleaser && git tag v1.2.3)
-gr_run() { (cd "${gr}" && GOCACHE=${work}/gr-gocache goreleaser release --snapshot --clean --skip=publish,sign >"${work}/gr.log" 2>&1) || {
+# gr_run GOCACHE: one `goreleaser release` with that Go build cache.
+gr_run() { (cd "${gr}" && GOCACHE=$1 goreleaser release --snapshot --clean --skip=publish,sign >"${work}/gr.log" 2>&1) || {
   tail -30 "${work}/gr.log" >&2
   exit 1
 }; }
-t=$(now); gr_run; gr_cold=$(secs "${t}" "$(now)")
-t=$(now); gr_run; gr_warm=$(secs "${t}" "$(now)")
+t=$(now); gr_run "${work}/gr-gocache"; gr_cold=$(secs "${t}" "$(now)")
+t=$(now); gr_run "${work}/gr-gocache"; gr_warm=$(secs "${t}" "$(now)")
 edit_go "${gr}"
-t=$(now); gr_run; gr_edit=$(secs "${t}" "$(now)")
+t=$(now); gr_run "${work}/gr-gocache"; gr_edit=$(secs "${t}" "$(now)")
+git -C "${gr}" checkout -q -- .
+
+# cold_gr NAME: seconds of GoReleaser with an empty Go build cache.
+cold_gr() {
+  local t s
+  t=$(now); gr_run "${work}/gr-gocache-$1"; s=$(secs "${t}" "$(now)")
+  rm -rf "${work}/gr-gocache-$1"
+  echo "${s}"
+}
+
+# cold_floor NAME: seconds of plain `go build -trimpath` of the six targets,
+# one after another, with an empty Go build cache.
+cold_floor() {
+  local t s p
+  t=$(now)
+  for p in darwin/amd64 darwin/arm64 linux/amd64 linux/arm64 windows/amd64 windows/arm64; do
+    (cd "${ex}" && GOCACHE=${work}/floor-gocache-$1 CGO_ENABLED=0 GOOS=${p%/*} GOARCH=${p#*/} go build -trimpath -o "${work}/floor/${p/\//-}/" ./cmd/baton-example)
+  done
+  s=$(secs "${t}" "$(now)")
+  rm -rf "${work}/floor-gocache-$1"
+  echo "${s}"
+}
 
 echo "bench: plain go build floor" >&2
-t=$(now)
-for p in darwin/amd64 darwin/arm64 linux/amd64 linux/arm64 windows/amd64 windows/arm64; do
-  (cd "${ex}" && GOCACHE=${work}/floor-gocache CGO_ENABLED=0 GOOS=${p%/*} GOARCH=${p#*/} go build -trimpath -o "${work}/floor/${p/\//-}/" ./cmd/baton-example)
+floor=$(cold_floor 1)
+
+bazel_colds=("${bazel_cold}") same_colds=("${bazel_same}") gr_colds=("${gr_cold}") floors=("${floor}")
+for ((i = 2; i <= runs; i++)); do
+  echo "bench: cold sample ${i} of ${runs}" >&2
+  same_colds+=("$(cold_bazel "same${i}" //:release_same)")
+  gr_colds+=("$(cold_gr "${i}")")
+  floors+=("$(cold_floor "${i}")")
+  bazel_colds+=("$(cold_bazel "cold${i}" //:release)")
 done
-floor=$(secs "${t}" "$(now)")
+bazel_cold=$(median "${bazel_colds[@]}")
+bazel_same=$(median "${same_colds[@]}")
+gr_cold=$(median "${gr_colds[@]}")
+floor=$(median "${floors[@]}")
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a / b}'; }
 cat <<EOF
 
 machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)
+cold samples, in run order (seconds):
+  bazel //:release                 ${bazel_colds[*]}
+  bazel, GoReleaser's outputs      ${same_colds[*]}
+  goreleaser                       ${gr_colds[*]}
+  plain go build floor             ${floors[*]}
+
                                    seconds   ratio                          goal
-bazel cold (fresh output base)     ${bazel_cold}
-goreleaser cold                    ${gr_cold}
-plain go build floor (cold)        ${floor}
+bazel cold (fresh output base)     ${bazel_cold}   (median of ${runs})
+goreleaser cold                    ${gr_cold}   (median of ${runs})
+plain go build floor (cold)        ${floor}   (median of ${runs})
   bazel cold / goreleaser cold               $(ratio "${bazel_cold}" "${gr_cold}")                           <= 1
   bazel cold / go build floor                $(ratio "${bazel_cold}" "${floor}")                           <= 1.1
-bazel cold, GoReleaser's outputs   ${bazel_same}
+bazel cold, GoReleaser's outputs   ${bazel_same}   (median of ${runs})
   (no Lambda binary, MSIs or images)
   bazel same / goreleaser cold               $(ratio "${bazel_same}" "${gr_cold}")                           <= 1
   bazel same / go build floor                $(ratio "${bazel_same}" "${floor}")                           <= 1.1

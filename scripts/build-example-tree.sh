@@ -2,7 +2,9 @@
 # The example's release tree without Bazel: builds the unsigned release of
 # examples/baton-example for every platform and packages it with relkit into
 # dist/releases/ORG/REPO/TAG/ (archives, SBOMs, provenance, checksums,
-# manifest.json). Deterministic: run it twice and compare.
+# manifest.json). Deterministic: run it twice and compare. Those files equal
+# the ones `bazel build //:release` writes for the same commit and tag
+# (tests/bazel/run.sh checks it): a release can be reproduced without Bazel.
 #
 # With MSI=1 it also builds the two Windows installers, as the Bazel example
 # does, and writes index.json with each one's recipe and template, so that
@@ -75,10 +77,11 @@ relkit checksums --out "$checksums" "${archives[@]}"
 # The checksums file is a subject too, so publishing attests it like the archives.
 subjects=(--subject "$checksums"); for a in "${archives[@]}"; do subjects+=(--subject "$a"); done
 relkit provenance --out "$out/provenance.intoto.json" "${subjects[@]}" \
-	--repository "$ORG/$REPO" --tag "$TAG" --commit "$commit" --toolchain "go=$(go env GOVERSION)"
+	--repository "$ORG/$REPO" --tag "$TAG" --commit "$commit" --toolchain "go=$(go env GOVERSION)" \
+	--toolchain relkit=source
 # --expect-attestations declares the bundles that publishing adds, so the
 # manifest signed at publish time is this one.
 relkit manifest build --dir "$out" --org "$ORG" --repo "$REPO" --tag "$TAG" --base-url "$BASE_URL" \
-	--expect-attestations
+	--released-at "$date" --expect-attestations
 echo "release tree: $out" >&2
 ls -l "$out" >&2

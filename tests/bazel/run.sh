@@ -333,6 +333,38 @@ check_tree() {
   rm -rf "${tmp}"
 }
 
+# check_script_tree CHECKOUT: scripts/build-example-tree.sh, which builds the
+# release with go build and relkit alone, writes the same archives, SBOMs,
+# installers, checksums, provenance and manifest as Bazel did in CHECKOUT: the
+# whole unsigned release can be reproduced without Bazel. (index.json is
+# Bazel's record for publishing; images and registry/ are Bazel-only.)
+check_script_tree() {
+  local co=$1 script_tree f differ=() files=()
+  # With bin/relkit in place the script skips scripts/setup.sh.
+  if ! (cd "${co}" && mkdir -p bin && go build -trimpath -o bin/relkit ./tools/cmd/relkit &&
+    MSI=1 TAG=${TAG} ORG=${ORG} BASE_URL=${BASE_URL} scripts/build-example-tree.sh) >"${work}/script-tree.log" 2>&1; then
+    tail -20 "${work}/script-tree.log" >&2
+    fail "scripts/build-example-tree.sh in ${co}; log: ${work}/script-tree.log"
+    return
+  fi
+  script_tree=${co}/dist/releases/${ORG}/${REPO}/${TAG}
+  for f in "${co}.tree"/*; do
+    f=${f##*/}
+    if [ ! -f "${co}.tree/${f}" ] || [ "${f}" = index.json ]; then continue; fi
+    files+=("${f}")
+    cmp -s "${co}.tree/${f}" "${script_tree}/${f}" || differ+=("${f}")
+  done
+  if [ ${#files[@]} -ne 19 ]; then
+    fail "the Bazel tree has ${#files[@]} release files besides index.json, want 19"
+  elif [ ${#differ[@]} -gt 0 ]; then
+    fail "without Bazel, these differ: ${differ[*]}"
+  elif [ "$(find "${script_tree}" -type f ! -name index.json | wc -l)" -ne ${#files[@]} ]; then
+    fail "scripts/build-example-tree.sh wrote other files: $(ls "${script_tree}")"
+  else
+    pass "scripts/build-example-tree.sh (go build + relkit, no Bazel) writes the same ${#files[@]} files: archives, SBOMs, installers, checksums, provenance, manifest"
+  fi
+}
+
 step_release() {
   log "release tree from two checkouts"
   local a b ta tb
@@ -381,6 +413,7 @@ step_release() {
   else
     fail "linux/amd64 binary differs from plain 'go build'"
   fi
+  check_script_tree "${a}"
   if "${work}/${REPO}" version | grep -q "${TAG#v} (commit ${commit}, built ${date})"; then
     pass "stamped: $("${work}/${REPO}" version)"
   else
