@@ -43,7 +43,7 @@ labels=(
 # timed LABEL CMD...: runs CMD RUNS times with the run number in $run; sets
 # wall and cpu (seconds) of the fastest run.
 timed() {
-	local label=$1 t w u s best_wall= best_cpu=; shift
+	local label=$1 t w u s best_wall='' best_cpu=''; shift
 	for ((run = 1; run <= runs; run++)); do
 		if ! t=$(TIMEFORMAT='%R %U %S' && { time "$@" >"$work/$label.log" 2>&1; } 2>&1); then
 			echo "failed: $label" >&2

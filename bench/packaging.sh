@@ -52,9 +52,9 @@ cat "$work/in"/* >/dev/null # warm the page cache
 
 # timed CMD...: runs CMD in the input directory RUNS times; sets wall and cpu
 # (seconds) of the fastest run.
-wall= cpu=
+wall='' cpu=''
 timed() {
-  local t w u s best_wall= best_cpu=
+  local t w u s best_wall='' best_cpu=''
   for ((r = 0; r < runs; r++)); do
     if ! t=$(cd "$work/in" && TIMEFORMAT='%R %U %S' && { time "$@" >"$work/log" 2>&1; } 2>&1); then
       echo "failed: $*" >&2

@@ -98,7 +98,10 @@ trap 'testing/stack down >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 go build -trimpath -o "$work/relkit" ./tools/cmd/relkit
 testing/stack down >/dev/null 2>&1 || true
 testing/stack up >&2
-set -a; . "/tmp/relkit-stack-$RELKIT_STACK_NAME/env"; set +a
+set -a
+# shellcheck source=/dev/null # written by testing/stack up
+. "/tmp/relkit-stack-$RELKIT_STACK_NAME/env"
+set +a
 # The example release with URLs of the local S3 server.
 BASE_URL=$RELKIT_BASE_URL TAG=$TAG ORG=$ORG scripts/build-example-tree.sh >/dev/null 2>&1
 cp -R "dist/releases/$ORG/$REPO/$TAG" "$work/tree"

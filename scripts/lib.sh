@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for relkit's scripts: stage timing and tool caches.
 # Source it; do not run it.
 

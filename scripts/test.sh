@@ -8,7 +8,7 @@
 #   RELKIT_SKIP       space-separated stages to skip: lint unit example fuzz
 #                     workflows sigstore oci publish bazel rules-go
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 . scripts/lib.sh
 
 log=$(mktemp -d "${TMPDIR:-/tmp}/relkit-test.XXXXXX")
@@ -22,11 +22,24 @@ go_tests() {
 	return "${PIPESTATUS[0]}"
 }
 
+# shell_scripts: every tracked bash script, by extension or by shebang.
+shell_scripts() {
+	local f
+	git ls-files | while read -r f; do
+		case "${f##*/}" in
+		*.sh) echo "$f" ;;
+		*.*) ;;
+		*) if head -n 1 "$f" 2>/dev/null | grep -q '^#!/usr/bin/env bash'; then echo "$f"; fi ;;
+		esac
+	done
+}
+
 lint() {
 	local bad
-	bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bin/*'))
+	bad=$(git ls-files -z '*.go' | xargs -0 gofmt -l)
 	if [ -n "$bad" ]; then echo "gofmt needed: $bad" >&2; return 1; fi
-	go vet ./... && (cd examples/baton-example && go vet ./... && go vet -tags baton_lambda_support ./...)
+	go vet ./... && (cd examples/baton-example && go vet ./... && go vet -tags baton_lambda_support ./...) &&
+		shell_scripts | xargs shellcheck -x --severity=warning
 }
 
 fuzz() {

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers of testing/stack and the service scripts it sources.
 #
 # Every service runs inside one private network namespace, so whatever a
@@ -31,7 +32,7 @@ go_tool() {
 		mkdir -p "$dir"
 		(cd "$dir" && GOBIN="$dir/bin.tmp" GOFLAGS=-buildvcs=false go install "$pkg@$version") >&2 ||
 			die "building $name $version failed"
-		rm -rf "$dir/bin" && mv "$dir/bin.tmp" "$dir/bin"
+		rm -rf "${dir:?}/bin" && mv "$dir/bin.tmp" "$dir/bin"
 		log "built $name in $(( ($(now_ms) - t0) / 1000 ))s"
 	fi
 	printf '%s\n' "$dir/bin/$bin"
@@ -65,8 +66,8 @@ start() {
 
 # wait_http NAME URL: waits until URL answers inside the namespace.
 wait_http() {
-	local name=$1 url=$2 i
-	for i in $(seq 1 300); do
+	local name=$1 url=$2
+	for _ in $(seq 1 300); do
 		if in_ns curl -sf -o /dev/null --max-time 2 "$url"; then
 			return 0
 		fi
@@ -91,7 +92,7 @@ alive() {
 # stop NAME...: stops recorded processes by PID: TERM to all, then KILL to
 # those still running after 5s.
 stop() {
-	local name pid i pids=()
+	local name pid pids=()
 	for name in "$@"; do
 		[ -f "$STACK_DIR/pids/$name.pid" ] || continue
 		pid=$(cat "$STACK_DIR/pids/$name.pid")
@@ -100,7 +101,7 @@ stop() {
 			pids+=("$pid")
 		fi
 	done
-	for i in $(seq 1 50); do
+	for _ in $(seq 1 50); do
 		for pid in "${pids[@]}"; do
 			alive "$pid" && break
 			pid=

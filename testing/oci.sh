@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # OCI registries, sourced by testing/stack:
 #   oci            distribution (the CNCF registry) on 127.0.0.1:5000, built
 #                  once per version and cached. It has no referrers API, so
@@ -29,7 +30,7 @@ oci_build() {
 		(cd "$dir" && GOBIN="$dir/bin.tmp" GOFLAGS=-buildvcs=false \
 			go install "github.com/distribution/distribution/v3/cmd/registry@$DISTRIBUTION_VERSION") >&2 ||
 			die "building distribution $DISTRIBUTION_VERSION failed"
-		rm -rf "$dir/bin" && mv "$dir/bin.tmp" "$dir/bin"
+		rm -rf "${dir:?}/bin" && mv "$dir/bin.tmp" "$dir/bin"
 		log "built distribution in $(( ($(now_ms) - t0) / 1000 ))s"
 	fi
 	OCI_REGISTRY_BIN=$dir/bin/registry

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The connector registry API for the local stack, sourced by testing/stack:
 # 'relkit registry serve' with a SQLite database under $STACK_DIR/registry,
 # accepting tokens of the stack's test OIDC issuer (audience

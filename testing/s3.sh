@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # S3 for the local stack, sourced by testing/stack: versitygw (Apache-2.0),
 # a real S3 API with SigV4 checks and conditional writes, storing into
 # $STACK_DIR/s3 on the local filesystem (which needs extended attributes;
@@ -20,7 +21,7 @@ s3_build() {
 		mkdir -p "$dir"
 		(cd "$dir" && GOBIN="$dir/bin.tmp" GOFLAGS=-buildvcs=false go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION") >&2 ||
 			die "building versitygw $VERSITYGW_VERSION failed"
-		rm -rf "$dir/bin" && mv "$dir/bin.tmp" "$dir/bin"
+		rm -rf "${dir:?}/bin" && mv "$dir/bin.tmp" "$dir/bin"
 		log "built versitygw in $(( ($(now_ms) - t0) / 1000 ))s"
 	fi
 	VERSITYGW_BIN=$dir/bin/versitygw
@@ -40,8 +41,7 @@ s3_up() {
 
 # s3_wait waits until the server answers at all (anonymous requests get 403).
 s3_wait() {
-	local i
-	for i in $(seq 1 300); do
+	for _ in $(seq 1 300); do
 		[ "$(in_ns curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$S3_ADDR/")" != 000 ] && return 0
 		kill -0 "$(cat "$STACK_DIR/pids/s3.pid")" 2>/dev/null || { tail -n 20 "$STACK_DIR/logs/s3.log" >&2; die "s3 exited during start"; }
 		sleep 0.1

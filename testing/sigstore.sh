@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The local Sigstore stack, sourced by testing/stack: the real Fulcio (file
 # CA) with a TesseraCT certificate transparency log, Rekor v2 (rekor-tiles,
 # POSIX storage), the timestamp authority, and the project's test OIDC

@@ -9,7 +9,6 @@
 # this can run beside a development stack.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-root=$PWD
 export RELKIT_STACK_NAME=${RELKIT_STACK_NAME:-e2e-sigstore}
 
 now_ms() { date +%s%3N; }
