@@ -37,7 +37,8 @@ def _go_release_impl(mctx):
     )
     msitools_repository(name = "relkit_msitools")
     if prebuilt:
-        relkit_prebuilt_repository(name = "relkit_prebuilt", version = prebuilt.version, sha256s = prebuilt.sha256s)
+        kwargs = {"url_template": prebuilt.url_template} if prebuilt.url_template else {}
+        relkit_prebuilt_repository(name = "relkit_prebuilt", version = prebuilt.version, sha256s = prebuilt.sha256s, **kwargs)
 
 go_release = module_extension(
     implementation = _go_release_impl,
@@ -63,6 +64,7 @@ go_release = module_extension(
             attrs = {
                 "version": attr.string(mandatory = True, doc = "relkit release tag."),
                 "sha256s": attr.string_dict(doc = "sha256 per host; default: the table pinned in relkit."),
+                "url_template": attr.string(doc = "Download URL with {version}, {platform} and {ext}, e.g. a mirror; default: GitHub releases."),
             },
         ),
     },
