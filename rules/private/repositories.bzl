@@ -112,8 +112,10 @@ go_sdk_repository = repository_rule(
 By default it downloads the pinned release from the Go module proxy, where every
 Go release is published as module `golang.org/toolchain`, and checks its sha256.
 `host = True`, or `RELKIT_HOST_GO=1` in the environment, uses the `go` on PATH
-instead; it must be the pinned version. `RELKIT_GOCACHE=/abs/dir` lends a
-Go build cache to the compilation of relkit's action helper here.""",
+instead; it must be the pinned version. `RELKIT_GOCACHE=/abs/dir` (in the
+environment or `--repo_env`) lends a Go build cache to the compilation of
+relkit's action helper here; give it the directory of
+`--@relkit//release:gocache` and the build reuses what that compile leaves.""",
     attrs = {
         "version": attr.string(default = GO_VERSION, doc = "Go version, without the 'go' prefix."),
         "sha256s": attr.string_dict(
@@ -124,7 +126,8 @@ Go build cache to the compilation of relkit's action helper here.""",
         "goproxy": attr.string(default = _GOPROXY, doc = "Go module proxy base URL."),
         "_builder_src": attr.label(default = "//rules/private/builder:main.go", allow_single_file = True),
     },
-    environ = ["RELKIT_GOCACHE", "RELKIT_HOST_GO", "PATH"],
+    # Not RELKIT_GOCACHE: a cache changes no output, so it needs no refetch.
+    environ = ["RELKIT_HOST_GO", "PATH"],
 )
 
 _MODULES_BUILD = """\
