@@ -8,8 +8,8 @@
 # Builds examples/baton-example's //:release from two fresh checkouts (different
 # paths, different output bases) and checks the trees: binaries per platform,
 # archive contents, Windows installers, checksums, manifest, SBOM and provenance
-# subjects, identical bytes in both trees, and the linux/amd64 binary against a
-# plain `go build`.
+# subjects, identical bytes in both trees, the linux/amd64 binary against a
+# plain `go build`, and the tree against scripts/build-example-tree.sh's (no Bazel).
 # Checks provenance's builder.id with and without the release workflow's stamp
 # keys, that a new wixl version rebuilds the installers, measures an nginx
 # remote cache on 127.0.0.1, and checks that bad inputs fail early with a
