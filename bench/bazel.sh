@@ -19,8 +19,9 @@
 # Cold builds are sampled several times, the contenders interleaved so that a
 # change in the machine's load hits each alike; cold ratios use the medians.
 #
-# Bazel uses a prebuilt relkit through the relkit_prebuilt toolchain (as a
-# connector repository does); GoReleaser uses a prebuilt syft CLI. Both are
+# Bazel uses a prebuilt relkit through the relkit_prebuilt toolchain, which
+# also runs its build actions (as in a connector repository); GoReleaser uses
+# a prebuilt syft CLI. Both are
 # built before any timing, into $HOME/.cache/relkit-bench. "Cold" means an
 # empty Go build cache for every contender and, for Bazel, a fresh output base.
 set -euo pipefail
@@ -68,28 +69,13 @@ export PATH=${cache}/bin:${PATH}
 echo "bench: building relkit for the prebuilt toolchain" >&2
 mkdir -p "${work}/relkit-dist"
 (cd "${root}" && CGO_ENABLED=0 go build -trimpath -buildvcs=false "-ldflags=-s -w -buildid=" -o "${work}/relkit-dist/relkit" ./tools/cmd/relkit)
-tar -C "${work}/relkit-dist" -czf "${work}/relkit-bench-linux-amd64.tar.gz" relkit
-relkit_sha=$(sha256sum "${work}/relkit-bench-linux-amd64.tar.gz" | cut -d' ' -f1)
 
 # --- the example, as a connector repository with a prebuilt relkit ----------
 ex=${work}/baton-example
 cp -r "${root}/examples/baton-example" "${ex}"
 rm -f "${ex}"/bazel-*
 sed -i "s|path = \"../..\"|path = \"${root}\"|" "${ex}/WORKSPACE.bazel"
-sed -i 's|^register_toolchains("@relkit//rules/toolchains:from_source")$||' "${ex}/WORKSPACE.bazel"
-cat >>"${ex}/WORKSPACE.bazel" <<EOF
-
-load("@relkit//rules:repositories.bzl", "relkit_prebuilt")
-
-relkit_prebuilt(
-    name = "relkit_bin",
-    sha256s = {"linux-amd64": "${relkit_sha}"},
-    url_template = "file://${work}/relkit-{version}-{platform}.{ext}",
-    version = "bench",
-)
-
-register_toolchains("@relkit_bin//:toolchain")
-EOF
+"${root}/testing/prebuilt-relkit.sh" "${ex}" "${work}/relkit-dist/relkit" "${work}" bench
 cat >>"${ex}/BUILD.bazel" <<'BUILD'
 
 # bench/bazel.sh: what GoReleaser OSS makes, for a like-for-like cold build.
@@ -103,11 +89,9 @@ BUILD
 (cd "${ex}" && git init -q && git add -A && git -c user.name=bench -c user.email=bench@relkit.invalid commit -q -m bench)
 
 # use_caches NAME: an empty Go build cache and disk cache for the next builds.
-# The SDK repository compiles relkit's action helper with the same Go build
-# cache the actions use.
 use_caches() {
-  export RELKIT_GOCACHE=${work}/gocache-$1
-  flags=(--config=release --@relkit//release:tag=v1.2.3 "--@relkit//release:gocache=${RELKIT_GOCACHE}" "--disk_cache=${work}/disk-cache-$1")
+  gocache=${work}/gocache-$1
+  flags=(--config=release --@relkit//release:tag=v1.2.3 "--@relkit//release:gocache=${gocache}" "--disk_cache=${work}/disk-cache-$1")
 }
 
 secs() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b - a}'; }
@@ -142,7 +126,7 @@ cold_bazel() {
   use_caches "$1"
   t=$(now); bazel_build "$1" "$2" "${o}"; s=$(secs "${t}" "$(now)")
   (cd "${ex}" && "${BAZEL}" --output_base="${o}" shutdown >/dev/null 2>&1)
-  chmod -R u+w "${o}" && rm -rf "${o}" "${RELKIT_GOCACHE}" "${work}/disk-cache-$1"
+  chmod -R u+w "${o}" && rm -rf "${o}" "${gocache}" "${work}/disk-cache-$1"
   echo "${s}"
 }
 

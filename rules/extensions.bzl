@@ -5,11 +5,12 @@
     use_repo(go_release, "my_go_modules")
 
 The Go SDK (`relkit_go_sdk`), the host's msitools version (`relkit_msitools`)
-and relkit's prebuilt binary are declared by
-relkit's own MODULE.bazel; a root module may pin the SDK differently with
+and relkit's prebuilt binary, which also runs the build actions, are declared
+by relkit's own MODULE.bazel; a root module may pin the SDK differently with
 `go_release.sdk(version = ..., host = ...)`.
 """
 
+load("//rules/private:go_release_extension.bzl", "go_release_config")
 load(
     "//rules/private:repositories.bzl",
     "go_modules_repository",
@@ -20,25 +21,13 @@ load(
 load("//rules/private:versions.bzl", "GO_VERSION")
 
 def _go_release_impl(mctx):
-    sdk = None
-    prebuilt = None
-    for mod in mctx.modules:
-        # The root module comes first: its choices win.
-        for tag in mod.tags.sdk:
-            sdk = sdk or tag
-        for tag in mod.tags.relkit:
-            prebuilt = prebuilt or tag
-        for tag in mod.tags.modules:
-            go_modules_repository(name = tag.name, go_mod = tag.go_mod, go_sum = tag.go_sum)
-    go_sdk_repository(
-        name = "relkit_go_sdk",
-        version = sdk.version if sdk else GO_VERSION,
-        host = sdk.host if sdk else False,
-    )
+    cfg = go_release_config(mctx.modules)
+    go_sdk_repository(**cfg.sdk)
     msitools_repository(name = "relkit_msitools")
-    if prebuilt:
-        kwargs = {"url_template": prebuilt.url_template} if prebuilt.url_template else {}
-        relkit_prebuilt_repository(name = "relkit_prebuilt", version = prebuilt.version, sha256s = prebuilt.sha256s, **kwargs)
+    for kwargs in cfg.modules:
+        go_modules_repository(**kwargs)
+    if cfg.prebuilt:
+        relkit_prebuilt_repository(**cfg.prebuilt)
 
 go_release = module_extension(
     implementation = _go_release_impl,
@@ -49,6 +38,9 @@ go_release = module_extension(
             attrs = {
                 "version": attr.string(default = GO_VERSION, doc = "Go version, e.g. '1.26.8'."),
                 "host": attr.bool(doc = "Use the host's Go SDK instead (explicit opt-in)."),
+                "compile_helper": attr.bool(
+                    doc = "Compile relkit's action helper with the SDK instead of running the prebuilt relkit; for building relkit itself from source.",
+                ),
             },
         ),
         "modules": tag_class(

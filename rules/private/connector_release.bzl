@@ -269,9 +269,10 @@ def _connector_release_impl(ctx):
     # The image layouts and images.json, for relkit image push.
     images = [image.dir] if image else []
     args.add_all(["%s=images" % d.path for d in images])
+    sdk = ctx.attr._sdk[GoSdkInfo]
     ctx.actions.run(
-        executable = ctx.attr._sdk[GoSdkInfo].builder,
-        arguments = [args],
+        executable = sdk.builder,
+        arguments = sdk.builder_args + [args],
         inputs = staged + registry.values() + images,
         outputs = [tree],
         mnemonic = "RelkitTree",

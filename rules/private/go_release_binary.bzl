@@ -117,7 +117,7 @@ def _go_release_binary_impl(ctx):
 
     ctx.actions.run(
         executable = sdk.builder,
-        arguments = [args],
+        arguments = sdk.builder_args + [args],
         inputs = depset(inputs, transitive = [sdk.files]),
         outputs = [out],
         mnemonic = "GoReleaseBuild",

@@ -5,7 +5,13 @@ load(":providers.bzl", "GoModuleCacheInfo", "GoSdkInfo")
 def _go_sdk_impl(ctx):
     files = depset([ctx.file.go, ctx.file.builder] + ctx.files.srcs)
     return [
-        GoSdkInfo(go = ctx.file.go, builder = ctx.file.builder, files = files, version = ctx.attr.version),
+        GoSdkInfo(
+            go = ctx.file.go,
+            builder = ctx.file.builder,
+            builder_args = ctx.attr.builder_args,
+            files = files,
+            version = ctx.attr.version,
+        ),
         DefaultInfo(files = files),
     ]
 
@@ -15,6 +21,7 @@ go_sdk = rule(
     attrs = {
         "go": attr.label(mandatory = True, allow_single_file = True, doc = "The go binary."),
         "builder": attr.label(mandatory = True, allow_single_file = True, doc = "relkit's action helper."),
+        "builder_args": attr.string_list(doc = "Arguments before the helper's own, e.g. [\"action-helper\"] for a relkit binary."),
         "srcs": attr.label_list(allow_files = True, doc = "SDK files that key the actions (VERSION, tools)."),
         "version": attr.string(mandatory = True, doc = "Go version, e.g. '1.26.8'."),
     },

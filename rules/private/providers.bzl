@@ -1,10 +1,11 @@
 """Providers of the relkit rules. Public ones are re-exported by //rules:defs.bzl."""
 
 GoSdkInfo = provider(
-    doc = "A Go SDK and the action helper built with it.",
+    doc = "A Go SDK and the action helper that runs build actions with it.",
     fields = {
         "go": "File: the go binary.",
-        "builder": "File: relkit's action helper (rules/private/builder).",
+        "builder": "File: relkit's action helper: rules/private/builder, or a prebuilt relkit.",
+        "builder_args": "list of string: arguments before the helper's own ([\"action-helper\"] for relkit).",
         "files": "depset of File: what actions using the SDK depend on.",
         "version": "string: the Go version, e.g. '1.26.8'.",
     },

@@ -55,9 +55,10 @@ def run_relkit(ctx, verb, mnemonic, args, inputs, outputs, host_tools = False):
         --incompatible_strict_action_env pins to /bin:/usr/bin:/usr/local/bin.
     """
     relkit = ctx.toolchains[RELKIT_TOOLCHAIN].relkit
+    sdk = ctx.attr._sdk[GoSdkInfo]
     ctx.actions.run(
-        executable = ctx.attr._sdk[GoSdkInfo].builder,
-        arguments = [args],
+        executable = sdk.builder,
+        arguments = sdk.builder_args + [args],
         inputs = depset(inputs + [ctx.attr._stamp[ReleaseStampInfo].file]),
         outputs = outputs,
         tools = [relkit.binary],

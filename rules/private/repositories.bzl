@@ -51,7 +51,8 @@ load("@relkit//rules/private:go_sdk.bzl", "go_sdk")
 
 go_sdk(
     name = "sdk",
-    builder = "builder",
+    builder = "{builder}",
+    builder_args = {builder_args},
     go = "sdk/bin/go",
     srcs = glob(["sdk/VERSION", "sdk/pkg/tool/**"]),
     version = "{version}",
@@ -89,21 +90,31 @@ def _go_sdk_repository_impl(rctx):
         # Module zips carry no file modes; the go command does the same on a toolchain switch.
         _exec(rctx, ["chmod", "-R", "a+x", "sdk/bin", "sdk/pkg/tool"], "chmod")
 
-    # The action helper is built here because nothing can build Go in an action before it exists.
-    rctx.file("builder_src/go.mod", "module relkit.invalid/builder\n\ngo 1.21\n")
-    rctx.symlink(rctx.attr._builder_src, "builder_src/main.go")
+    if rctx.attr.helper:
+        builder, builder_args = rctx.attr.helper, ["action-helper"]
+    else:
+        # Compiled here because nothing can build Go in an action before it exists.
+        builder, builder_args = "builder", []
+        _compile_action_helper(rctx)
+    rctx.file("BUILD.bazel", _SDK_BUILD.format(version = version, builder = builder, builder_args = repr(builder_args)))
+
+def _compile_action_helper(rctx):
+    # The helper's two files, as the relkit module they belong to.
+    src = "helper_src"
+    rctx.file(src + "/go.mod", "module github.com/relkit/relkit\n\ngo 1.21\n")
+    rctx.symlink(rctx.attr._builder_main, src + "/rules/private/builder/main.go")
+    rctx.symlink(rctx.attr._helper_src, src + "/tools/actionhelper/actionhelper.go")
     env = _go_env(rctx, "tmp")
     if rctx.os.environ.get("RELKIT_GOCACHE"):
         env["GOCACHE"] = rctx.os.environ["RELKIT_GOCACHE"]
     _exec(
         rctx,
-        [str(rctx.path("sdk/bin/go")), "build", "-trimpath", "-buildvcs=false", "-ldflags=-buildid=", "-o", str(rctx.path("builder")), "."],
+        [str(rctx.path("sdk/bin/go")), "build", "-trimpath", "-buildvcs=false", "-ldflags=-buildid=", "-o", str(rctx.path("builder")), "./rules/private/builder"],
         "building the relkit action helper",
         environment = env,
-        working_directory = "builder_src",
+        working_directory = src,
     )
     rctx.delete("tmp")
-    rctx.file("BUILD.bazel", _SDK_BUILD.format(version = version))
 
 go_sdk_repository = repository_rule(
     implementation = _go_sdk_repository_impl,
@@ -112,9 +123,14 @@ go_sdk_repository = repository_rule(
 By default it downloads the pinned release from the Go module proxy, where every
 Go release is published as module `golang.org/toolchain`, and checks its sha256.
 `host = True`, or `RELKIT_HOST_GO=1` in the environment, uses the `go` on PATH
-instead; it must be the pinned version. `RELKIT_GOCACHE=/abs/dir` (in the
-environment or `--repo_env`) lends a Go build cache to the compilation of
-relkit's action helper here; give it the directory of
+instead; it must be the pinned version.
+
+Build actions run through relkit's action helper. With `helper`, the label of
+a prebuilt relkit binary, they run `relkit action-helper`; otherwise the
+repository compiles the helper with the SDK (needed where relkit itself is
+built from source), which takes several seconds on every fresh machine.
+`RELKIT_GOCACHE=/abs/dir` (in the environment or `--repo_env`) lends a Go
+build cache to that compile; give it the directory of
 `--@relkit//release:gocache` and the build reuses what that compile leaves.""",
     attrs = {
         "version": attr.string(default = GO_VERSION, doc = "Go version, without the 'go' prefix."),
@@ -124,7 +140,9 @@ relkit's action helper here; give it the directory of
         ),
         "host": attr.bool(default = False, doc = "Use the host's Go SDK (explicit opt-in)."),
         "goproxy": attr.string(default = _GOPROXY, doc = "Go module proxy base URL."),
-        "_builder_src": attr.label(default = "//rules/private/builder:main.go", allow_single_file = True),
+        "helper": attr.string(doc = "Label of a prebuilt relkit binary to run build actions with; default: compile the action helper."),
+        "_builder_main": attr.label(default = "//rules/private/builder:main.go", allow_single_file = True),
+        "_helper_src": attr.label(default = "//:tools/actionhelper/actionhelper.go", allow_single_file = True),
     },
     # Not RELKIT_GOCACHE: a cache changes no output, so it needs no refetch.
     environ = ["RELKIT_HOST_GO", "PATH"],

@@ -34,7 +34,7 @@ def _release_stamp_impl(ctx):
         args.add_all(keys)
         ctx.actions.run(
             executable = sdk.builder,
-            arguments = [args],
+            arguments = sdk.builder_args + [args],
             inputs = [ctx.info_file],
             outputs = [out],
             mnemonic = "RelkitStamp",

@@ -3,6 +3,7 @@
 load("@bazel_skylib//lib:unittest.bzl", "analysistest", "asserts", "unittest")
 load("//rules:defs.bzl", "ConnectorReleaseInfo", "MsiInfo", "OciImageInfo")
 load("//rules/private:go_release_binary.bzl", "substitute_known")
+load("//rules/private:go_release_extension.bzl", "go_release_config")
 load("//rules/private:platforms.bzl", "PLATFORMS", "check_platforms", "platform_label")
 
 def _fake_binary_impl(ctx):
@@ -47,6 +48,52 @@ def _substitute_known_test_impl(ctx):
     return unittest.end(env)
 
 _substitute_known_test = unittest.make(_substitute_known_test_impl)
+
+def _module(sdk = [], relkit = [], modules = []):
+    return struct(tags = struct(sdk = sdk, relkit = relkit, modules = modules))
+
+def _sdk_tag(version = "1.26.8", host = False, compile_helper = False):
+    return struct(version = version, host = host, compile_helper = compile_helper)
+
+def _relkit_tag(version, url_template = ""):
+    return struct(version = version, sha256s = {}, url_template = url_template)
+
+def _go_release_config_test_impl(ctx):
+    env = unittest.begin(ctx)
+
+    # relkit's own MODULE.bazel pins a prebuilt relkit; it also runs the actions.
+    relkit_dep = _module(relkit = [_relkit_tag("v0.1.0")])
+    cfg = go_release_config([_module(), relkit_dep])
+    asserts.equals(env, {"name": "relkit_prebuilt", "version": "v0.1.0", "sha256s": {}}, cfg.prebuilt)
+    asserts.equals(env, "@relkit_prebuilt//:relkit_bin", cfg.sdk["helper"])
+    asserts.equals(env, False, cfg.sdk["host"])
+
+    # The root module's tags win: another version from a mirror, the host SDK.
+    root = _module(sdk = [_sdk_tag(version = "1.26.9", host = True)], relkit = [_relkit_tag("v0.2.0", "https://mirror.invalid/{version}/{platform}.{ext}")])
+    cfg = go_release_config([root, relkit_dep])
+    asserts.equals(env, "v0.2.0", cfg.prebuilt["version"])
+    asserts.equals(env, "https://mirror.invalid/{version}/{platform}.{ext}", cfg.prebuilt["url_template"])
+    asserts.equals(env, "1.26.9", cfg.sdk["version"])
+    asserts.equals(env, True, cfg.sdk["host"])
+
+    # relkit's own repository builds relkit from source: the helper is compiled.
+    cfg = go_release_config([_module(sdk = [_sdk_tag(compile_helper = True)], relkit = [_relkit_tag("v0.1.0")])])
+    asserts.equals(env, "", cfg.sdk["helper"])
+
+    # No prebuilt relkit at all: compiled helper, the pinned Go.
+    cfg = go_release_config([_module()])
+    asserts.equals(env, None, cfg.prebuilt)
+    asserts.equals(env, "", cfg.sdk["helper"])
+
+    # Module caches come from every module.
+    mods = go_release_config([
+        _module(modules = [struct(name = "a_modules", go_mod = "//:go.mod", go_sum = "//:go.sum")]),
+        _module(modules = [struct(name = "b_modules", go_mod = "@b//:go.mod", go_sum = "@b//:go.sum")]),
+    ]).modules
+    asserts.equals(env, ["a_modules", "b_modules"], [m["name"] for m in mods])
+    return unittest.end(env)
+
+_go_release_config_test = unittest.make(_go_release_config_test_impl)
 
 def _release_provider_test_impl(ctx):
     env = analysistest.begin(ctx)
@@ -240,6 +287,7 @@ def starlark_test_suite(name):
         _check_platforms_test,
         _platform_label_test,
         _substitute_known_test,
+        _go_release_config_test,
     )
     _release_provider_test(name = "release_provider_test", target_under_test = ":release_fixture")
     _msi_package_test(name = "msi_package_test", target_under_test = ":msi_fixture")

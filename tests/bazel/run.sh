@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # End-to-end checks of relkit's Bazel rules with Debian's Bazel 4.2.3.
 #
-#   tests/bazel/run.sh [STEP...]    steps: lint unit remote-cache release workflow
-#                                   msitools bad-input relkit-edit (default: all,
-#                                   in that order)
+#   tests/bazel/run.sh [STEP...]    steps: lint unit remote-cache release prebuilt
+#                                   workflow msitools bad-input relkit-edit
+#                                   (default: all, in that order)
 #
 # Builds examples/baton-example's //:release from two fresh checkouts (different
 # paths, different output bases) and checks the trees: binaries per platform,
 # archive contents, Windows installers, checksums, manifest, SBOM and provenance
 # subjects, identical bytes in both trees, the linux/amd64 binary against a
-# plain `go build`, and the tree against scripts/build-example-tree.sh's (no Bazel).
+# plain `go build`, and the tree against scripts/build-example-tree.sh's (no Bazel)
+# and against a build with a prebuilt relkit, as connector repositories use.
 # Checks provenance's builder.id with and without the release workflow's stamp
 # keys, that a new wixl version rebuilds the installers, measures an nginx
 # remote cache on 127.0.0.1, and checks that bad inputs fail early with a
@@ -421,6 +422,50 @@ step_release() {
   fi
 }
 
+# A connector repository's setup: a released relkit, pinned by sha256, is the
+# relkit toolchain and runs the build actions (relkit action-helper), so the
+# Go SDK repository compiles nothing. The release it builds equals the one
+# built with relkit from source, but for the relkit version provenance records.
+step_prebuilt() {
+  log "release with a prebuilt relkit"
+  local a co dist differ=() f t
+  a=$(checkout a)
+  if [ ! -d "${a}.tree" ]; then
+    build_release "${a}" "${work}/ob-a" "${work}/a.log" >/dev/null || {
+      fail "bazel build //:release in ${a}"
+      return
+    }
+  fi
+  co=$(checkout prebuilt)
+  dist=${work}/prebuilt-dist
+  mkdir -p "${dist}"
+  if ! (cd "${co}" && CGO_ENABLED=0 go build -trimpath -o "${dist}/relkit" ./tools/cmd/relkit &&
+    testing/prebuilt-relkit.sh examples/baton-example "${dist}/relkit" "${dist}" v0.0.0-test); then
+    fail "a prebuilt relkit for the example"
+    return
+  fi
+  t=$(build_release "${co}" "${work}/ob-prebuilt" "${work}/prebuilt.log") || {
+    fail "bazel build //:release with a prebuilt relkit"
+    return
+  }
+  pass "bazel build //:release with a prebuilt relkit in ${t}s"
+  if [ -e "${work}/ob-prebuilt/external/relkit_go_sdk/builder" ] || ! grep -q '"action-helper"' "${work}/ob-prebuilt/external/relkit_go_sdk/BUILD.bazel"; then
+    fail "the Go SDK repository compiled an action helper although a prebuilt relkit was given"
+  else
+    pass "no action helper compiled: build actions ran relkit action-helper"
+  fi
+  for f in $(cd "${a}.tree" && find . -type f | sort); do
+    cmp -s "${a}.tree/${f}" "${co}.tree/${f}" || differ+=("${f#./}")
+  done
+  if [ "${differ[*]}" != "provenance.intoto.json" ]; then
+    fail "with a prebuilt relkit, these differ from the from-source tree: ${differ[*]:-none}; want provenance.intoto.json alone"
+  elif ! jq -e '.predicate.buildDefinition.internalParameters.toolchains.relkit == "v0.0.0-test"' "${co}.tree/provenance.intoto.json" >/dev/null; then
+    fail "provenance does not record the prebuilt relkit's version: $(jq -c .predicate.buildDefinition.internalParameters "${co}.tree/provenance.intoto.json")"
+  else
+    pass "the same tree as with relkit from source, but provenance, which records relkit v0.0.0-test"
+  fi
+}
+
 # expect_failure NAME PATTERN SNIPPET BAZEL-ARGS...: with SNIPPET appended to
 # the example's BUILD.bazel, the build must fail with a message matching PATTERN.
 expect_failure() {
@@ -568,13 +613,14 @@ step_relkit_edit() {
 }
 
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(lint unit remote-cache release workflow msitools bad-input relkit-edit)
+[ ${#steps[@]} -gt 0 ] || steps=(lint unit remote-cache release prebuilt workflow msitools bad-input relkit-edit)
 for s in "${steps[@]}"; do
   case "${s}" in
   lint) step_lint ;;
   unit) step_unit ;;
   remote-cache) step_remote_cache ;;
   release) step_release ;;
+  prebuilt) step_prebuilt ;;
   workflow) step_workflow ;;
   msitools) step_msitools ;;
   bad-input) step_bad_input ;;

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/relkit/relkit/tools/actionhelper"
 	"github.com/relkit/relkit/tools/cli"
 )
 
@@ -44,7 +45,14 @@ func app() *cli.App {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := app().Main(ctx, &cli.Env{Stdout: os.Stdout, Stderr: os.Stderr}, os.Args[1:])
+	var code int
+	if len(os.Args) > 1 && os.Args[1] == actionhelper.Command {
+		// relkit's Bazel rules run a prebuilt relkit as their action helper;
+		// the arguments are the helper's own, written by the rules.
+		code = actionhelper.Main(ctx, os.Args[2:], os.Stderr)
+	} else {
+		code = app().Main(ctx, &cli.Env{Stdout: os.Stdout, Stderr: os.Stderr}, os.Args[1:])
+	}
 	stop()
 	os.Exit(code)
 }

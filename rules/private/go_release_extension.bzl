@@ -1,0 +1,43 @@
+"""What the go_release module extension declares, read from its tags.
+
+Kept apart from //rules:extensions.bzl, which only Bazel 7/8 can load, so that
+Bazel 4 can test it.
+"""
+
+load(":versions.bzl", "GO_VERSION")
+
+def go_release_config(modules):
+    """Reads the go_release tags of every module into the repositories to declare.
+
+    Args:
+      modules: module_ctx.modules, the root module first: its choices win.
+    Returns:
+      A struct of keyword arguments: sdk (go_sdk_repository), modules (a list,
+      go_modules_repository), prebuilt (relkit_prebuilt_repository, or None).
+    """
+    sdk = None
+    prebuilt = None
+    go_modules = []
+    for mod in modules:
+        for tag in mod.tags.sdk:
+            sdk = sdk or tag
+        for tag in mod.tags.relkit:
+            prebuilt = prebuilt or tag
+        for tag in mod.tags.modules:
+            go_modules.append({"name": tag.name, "go_mod": tag.go_mod, "go_sum": tag.go_sum})
+    prebuilt_kwargs = None
+    if prebuilt:
+        prebuilt_kwargs = {"name": "relkit_prebuilt", "version": prebuilt.version, "sha256s": prebuilt.sha256s}
+        if prebuilt.url_template:
+            prebuilt_kwargs["url_template"] = prebuilt.url_template
+    return struct(
+        sdk = {
+            "name": "relkit_go_sdk",
+            "version": sdk.version if sdk else GO_VERSION,
+            "host": sdk.host if sdk else False,
+            # Build actions run the prebuilt relkit, unless relkit is built from source.
+            "helper": "@relkit_prebuilt//:relkit_bin" if prebuilt and not (sdk and sdk.compile_helper) else "",
+        },
+        modules = go_modules,
+        prebuilt = prebuilt_kwargs,
+    )
