@@ -10,7 +10,10 @@
 # share of each Bazel build is read from Bazel's JSON profile and printed.
 # For a like-for-like cold figure, a second connector_release of the same
 # binary without msi and image (the six archives, their SBOMs, checksums,
-# provenance and manifest: what GoReleaser makes) is built cold as well.
+# provenance and manifest: what GoReleaser makes) is built cold as well,
+# with the pinned Go SDK (extracted into the fresh output base, as on a new
+# machine) and with the host's Go (RELKIT_HOST_GO=1), the installation
+# GoReleaser and the floor build with.
 #
 #   bench/bazel.sh
 #   RELKIT_BENCH_KEEP=/tmp/profiles bench/bazel.sh   # also keep Bazel's profiles
@@ -112,6 +115,12 @@ msi_share() {
     | "\($msi | length) actions, \($m / 1e4 | round / 100) s = \(if $a > 0 then $m / $a * 1000 | round / 10 else 0 end)% of action time, \($m / 1e4 / $wall | round)% of wall"' \
     "${work}/$1.profile.json"
 }
+# sdk_fetch NAME: seconds the pinned Go SDK's repository took in NAME's profile
+# (download from the repository cache and extraction: disk-bound, and the
+# noisiest part of a cold build here).
+sdk_fetch() {
+  jq -r '[.traceEvents[] | select(.name == "//external:relkit_go_sdk") | .dur] | add // 0 | . / 1e4 | round / 100' "${work}/$1.profile.json"
+}
 # A code change that changes every binary, so everything downstream reruns too.
 go_edit='func init() { if len(os.Args) > 1000 { println("bench edit") } }'
 edit_go() { printf '\n%s\n' "${go_edit}" >>"$1/cmd/baton-example/main.go"; }
@@ -119,11 +128,12 @@ edit_go() { printf '\n%s\n' "${go_edit}" >>"$1/cmd/baton-example/main.go"; }
 # median N...: the middle value (the mean of the two middle ones).
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
-# cold_bazel NAME TARGET: seconds of a cold build of TARGET in a fresh output
-# base with empty caches, all removed afterwards.
+# cold_bazel NAME TARGET [FLAGS...]: seconds of a cold build of TARGET in a
+# fresh output base with empty caches, all removed afterwards.
 cold_bazel() {
   local o=${work}/ob-$1 t s
   use_caches "$1"
+  flags+=("${@:3}")
   t=$(now); bazel_build "$1" "$2" "${o}"; s=$(secs "${t}" "$(now)")
   (cd "${ex}" && "${BAZEL}" --output_base="${o}" shutdown >/dev/null 2>&1)
   chmod -R u+w "${o}" && rm -rf "${o}" "${gocache}" "${work}/disk-cache-$1"
@@ -146,6 +156,10 @@ msi_edit=$(msi_share edit "${bazel_edit}")
 
 echo "bench: Bazel, GoReleaser's outputs only" >&2
 bazel_same=$(cold_bazel same //:release_same)
+# The same with the Go installation GoReleaser and the floor use (the host SDK
+# opt-in) rather than extracting the pinned SDK: the build tools alone compared.
+host_go=(--repo_env=RELKIT_HOST_GO=1)
+bazel_host=$(cold_bazel host //:release_same "${host_go[@]}")
 
 echo "bench: GoReleaser" >&2
 gr=${work}/goreleaser
@@ -215,16 +229,20 @@ cold_floor() {
 echo "bench: plain go build floor" >&2
 floor=$(cold_floor 1)
 
-bazel_colds=("${bazel_cold}") same_colds=("${bazel_same}") gr_colds=("${gr_cold}") floors=("${floor}")
+bazel_colds=("${bazel_cold}") same_colds=("${bazel_same}") host_colds=("${bazel_host}") gr_colds=("${gr_cold}") floors=("${floor}")
+sdk_secs=("$(sdk_fetch same)")
 for ((i = 2; i <= runs; i++)); do
   echo "bench: cold sample ${i} of ${runs}" >&2
   same_colds+=("$(cold_bazel "same${i}" //:release_same)")
+  sdk_secs+=("$(sdk_fetch "same${i}")")
+  host_colds+=("$(cold_bazel "host${i}" //:release_same "${host_go[@]}")")
   gr_colds+=("$(cold_gr "${i}")")
   floors+=("$(cold_floor "${i}")")
   bazel_colds+=("$(cold_bazel "cold${i}" //:release)")
 done
 bazel_cold=$(median "${bazel_colds[@]}")
 bazel_same=$(median "${same_colds[@]}")
+bazel_host=$(median "${host_colds[@]}")
 gr_cold=$(median "${gr_colds[@]}")
 floor=$(median "${floors[@]}")
 
@@ -235,6 +253,8 @@ machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)
 cold samples, in run order (seconds):
   bazel //:release                 ${bazel_colds[*]}
   bazel, GoReleaser's outputs      ${same_colds[*]}
+    of which fetching the pinned SDK ${sdk_secs[*]}
+  the same with the host's Go      ${host_colds[*]}
   goreleaser                       ${gr_colds[*]}
   plain go build floor             ${floors[*]}
 
@@ -248,6 +268,10 @@ bazel cold, GoReleaser's outputs   ${bazel_same}   (median of ${runs})
   (no Lambda binary, MSIs or images)
   bazel same / goreleaser cold               $(ratio "${bazel_same}" "${gr_cold}")                           <= 1
   bazel same / go build floor                $(ratio "${bazel_same}" "${floor}")                           <= 1.1
+bazel cold, the same, host's Go    ${bazel_host}   (median of ${runs})
+  (RELKIT_HOST_GO=1: the Go installation GoReleaser and the floor use)
+  bazel host / goreleaser cold               $(ratio "${bazel_host}" "${gr_cold}")                           <= 1
+  bazel host / go build floor                $(ratio "${bazel_host}" "${floor}")                           <= 1.1
 bazel warm after clean (disk)      ${bazel_warm}
 goreleaser warm                    ${gr_warm}
   goreleaser warm / bazel warm               $(ratio "${gr_warm}" "${bazel_warm}")                           >= 5
