@@ -11,10 +11,22 @@ fail() {
 }
 
 # bazel_in OUTPUT_BASE DIR ARGS...: runs Bazel in DIR with its own output base.
+# The server's temporary files go to ${work}/jvm-tmp: Bazel 4 leaves one in
+# the JVM's temp directory for every --execution_log_json_file.
 bazel_in() {
   local ob=$1 dir=$2
   shift 2
-  (cd "${dir}" && "${BAZEL}" --output_base="${ob}" "$@")
+  mkdir -p "${work:?}/jvm-tmp"
+  (cd "${dir}" && "${BAZEL}" --output_base="${ob}" "--host_jvm_args=-Djava.io.tmpdir=${work}/jvm-tmp" "$@")
+}
+
+# bazel_shutdown: stops every Bazel server started with an output base
+# ${work}/ob-*.
+bazel_shutdown() {
+  local ob
+  for ob in "${work:?}"/ob-*; do
+    if [ -d "${ob}" ]; then bazel_in "${ob}" "${root:?}" shutdown >/dev/null 2>&1 || true; fi
+  done
 }
 
 # expected_file OS ARCH: the pattern `file` prints for that platform's binary.

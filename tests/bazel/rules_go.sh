@@ -52,12 +52,7 @@ mkdir -p "${RELKIT_GOMODCACHE}" "${RELKIT_GOCACHE}"
 
 timings=()
 
-cleanup() {
-  local ob
-  for ob in "${work}"/ob-*; do
-    if [ -d "${ob}" ]; then "${BAZEL}" --output_base="${ob}" shutdown >/dev/null 2>&1 || true; fi
-  done
-}
+cleanup() { bazel_shutdown; }
 
 # timed NAME CMD...: runs CMD, records its time under NAME.
 timed() {

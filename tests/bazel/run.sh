@@ -56,10 +56,7 @@ mkdir -p "${gocache}" "${RELKIT_GOCACHE}"
 # Every Bazel server the tests start has its output base at ${work}/ob-*.
 cleanup() {
   "${root}/testing/remote-cache.sh" stop "${work}/remote-cache" >/dev/null 2>&1 || true
-  local ob
-  for ob in "${work}"/ob-*; do
-    if [ -d "${ob}" ]; then "${BAZEL}" --output_base="${ob}" shutdown >/dev/null 2>&1 || true; fi
-  done
+  bazel_shutdown
 }
 
 release_flags=(
