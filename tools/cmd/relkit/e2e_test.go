@@ -40,6 +40,16 @@ var (
 	relkitErr  error
 )
 
+// TestMain removes the CLI relkitBinary built (about 90 MB) once the tests
+// are done.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if relkitBin != "" {
+		os.RemoveAll(filepath.Dir(relkitBin))
+	}
+	os.Exit(code)
+}
+
 // relkitBinary builds the CLI once per test run.
 func relkitBinary(t *testing.T) string {
 	t.Helper()
