@@ -16,7 +16,7 @@ load(
     "go_modules_repository",
     "go_sdk_repository",
     "msitools_repository",
-    "relkit_prebuilt_repository",
+    "relkit_prebuilt_repositories",
 )
 load("//rules/private:versions.bzl", "GO_VERSION")
 
@@ -27,7 +27,7 @@ def _go_release_impl(mctx):
     for kwargs in cfg.modules:
         go_modules_repository(**kwargs)
     if cfg.prebuilt:
-        relkit_prebuilt_repository(**cfg.prebuilt)
+        relkit_prebuilt_repositories(**cfg.prebuilt)
 
 go_release = module_extension(
     implementation = _go_release_impl,

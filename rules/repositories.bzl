@@ -15,7 +15,7 @@ load(
     "go_modules_repository",
     "go_sdk_repository",
     "msitools_repository",
-    "relkit_prebuilt_repository",
+    "relkit_prebuilt_repositories",
 )
 
 def relkit_dependencies(go_sdk_host = False, action_helper = None):
@@ -64,5 +64,4 @@ def relkit_prebuilt(name, version, sha256s = {}, url_template = None):
       sha256s: sha256 per host ("linux-amd64"); default: the table pinned in relkit.
       url_template: download URL with {version}, {platform} and {ext}; default: GitHub releases.
     """
-    kwargs = {"url_template": url_template} if url_template else {}
-    relkit_prebuilt_repository(name = name, version = version, sha256s = sha256s, **kwargs)
+    relkit_prebuilt_repositories(name = name, version = version, sha256s = sha256s, url_template = url_template)

@@ -13,7 +13,7 @@ def go_release_config(modules):
       modules: module_ctx.modules, the root module first: its choices win.
     Returns:
       A struct of keyword arguments: sdk (go_sdk_repository), modules (a list,
-      go_modules_repository), prebuilt (relkit_prebuilt_repository, or None).
+      go_modules_repository), prebuilt (relkit_prebuilt_repositories, or None).
     """
     sdk = None
     prebuilt = None

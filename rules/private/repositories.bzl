@@ -205,21 +205,33 @@ workspaces; `RELKIT_GOPROXY` overrides the proxy (e.g. a file:// mirror).""",
     environ = ["RELKIT_GOMODCACHE", "RELKIT_GOPROXY"],
 )
 
-_RELKIT_BUILD = """\
+_RELKIT_BINARY_BUILD = """\
 load("@relkit//rules/toolchains:relkit_toolchain.bzl", "relkit_toolchain")
 
 relkit_toolchain(
     name = "relkit",
     relkit = "relkit_bin",
     version = "{version}",
+    visibility = ["//visibility:public"],
 )
 
 exports_files(["relkit_bin"])
+"""
+
+_RELKIT_TOOLCHAIN_BUILD = """\
+# relkit {version} as the relkit toolchain and the action helper. Its binary
+# comes from @{binary_repo}, downloaded only when the toolchain is selected or
+# the helper runs: toolchain resolution reads this package alone.
+alias(
+    name = "relkit_bin",
+    actual = "@{binary_repo}//:relkit_bin",
+    visibility = ["//visibility:public"],
+)
 
 toolchain(
     name = "toolchain",
     exec_compatible_with = {exec_constraints},
-    toolchain = ":relkit",
+    toolchain = "@{binary_repo}//:relkit",
     toolchain_type = "@relkit//rules/toolchains:relkit_toolchain_type",
 )
 """
@@ -231,7 +243,9 @@ _CONSTRAINTS = {
     "linux-arm64": ["@platforms//os:linux", "@platforms//cpu:aarch64"],
 }
 
-def _relkit_prebuilt_repository_impl(rctx):
+_RELKIT_URL = "https://github.com/relkit/relkit/releases/download/{version}/relkit-{version}-{platform}.{ext}"
+
+def _relkit_binary_repository_impl(rctx):
     goos, goarch = _host_platform(rctx)
     key = "%s-%s" % (goos, goarch)
     version = rctx.attr.version
@@ -244,25 +258,57 @@ def _relkit_prebuilt_repository_impl(rctx):
         sha256 = sha256,
     )
     rctx.symlink("relkit", "relkit_bin")
-    rctx.file("BUILD.bazel", _RELKIT_BUILD.format(
-        version = version,
-        exec_constraints = repr(_CONSTRAINTS[key]),
-    ))
+    rctx.file("BUILD.bazel", _RELKIT_BINARY_BUILD.format(version = version))
 
-relkit_prebuilt_repository = repository_rule(
-    implementation = _relkit_prebuilt_repository_impl,
-    doc = """Downloads a released relkit binary for the host, pinned by sha256.
-
-Register `@<name>//:toolchain` to use it instead of building relkit from source.""",
+_relkit_binary_repository = repository_rule(
+    implementation = _relkit_binary_repository_impl,
+    doc = "Downloads a released relkit binary for the host, pinned by sha256.",
     attrs = {
-        "version": attr.string(mandatory = True, doc = "relkit release tag, e.g. v1.0.0."),
-        "sha256s": attr.string_dict(doc = "sha256 per host ('linux-amd64'); defaults to the table in versions.bzl."),
-        "url_template": attr.string(
-            default = "https://github.com/relkit/relkit/releases/download/{version}/relkit-{version}-{platform}.{ext}",
-            doc = "Download URL with {version}, {platform} ('linux-amd64') and {ext} ('tar.gz' on Linux, 'zip' on macOS) placeholders.",
-        ),
+        "version": attr.string(mandatory = True),
+        "sha256s": attr.string_dict(),
+        "url_template": attr.string(default = _RELKIT_URL),
     },
 )
+
+def _relkit_toolchain_repository_impl(rctx):
+    goos, goarch = _host_platform(rctx)
+    rctx.file("BUILD.bazel", _RELKIT_TOOLCHAIN_BUILD.format(
+        version = rctx.attr.version,
+        binary_repo = rctx.attr.binary_repo,
+        exec_constraints = repr(_CONSTRAINTS["%s-%s" % (goos, goarch)]),
+    ))
+
+_relkit_toolchain_repository = repository_rule(
+    implementation = _relkit_toolchain_repository_impl,
+    doc = "Declares the toolchain of a relkit binary repository, without downloading it.",
+    attrs = {
+        "version": attr.string(mandatory = True),
+        "binary_repo": attr.string(mandatory = True),
+    },
+)
+
+def relkit_prebuilt_repositories(name, version, sha256s = {}, url_template = None):
+    """Declares a released relkit binary for the host, pinned by sha256.
+
+    Two repositories: `@<name>_binary` downloads it; `@<name>` holds the
+    toolchain to register (`@<name>//:toolchain`) and the binary's alias
+    (`@<name>//:relkit_bin`), so registering the toolchain downloads nothing
+    until it is selected.
+
+    Args:
+      name: repository name.
+      version: relkit release tag, e.g. "v1.0.0".
+      sha256s: sha256 per host ("linux-amd64"); default: the table in versions.bzl.
+      url_template: download URL with {version}, {platform} ("linux-amd64") and
+        {ext} ("tar.gz" on Linux, "zip" on macOS); default: GitHub releases.
+    """
+    _relkit_binary_repository(
+        name = name + "_binary",
+        version = version,
+        sha256s = sha256s,
+        url_template = url_template or _RELKIT_URL,
+    )
+    _relkit_toolchain_repository(name = name, version = version, binary_repo = name + "_binary")
 
 _MSITOOLS_BUILD = """\
 # The host's msitools as this repository recorded them: an input of every

@@ -15,7 +15,7 @@ relkit_toolchain = rule(
     doc = """Declares a relkit binary as a toolchain of type //rules/toolchains:relkit_toolchain_type.
 
 This repository registers one built from source (`//rules/toolchains:from_source`);
-other repositories use a released binary through relkit_prebuilt_repository.""",
+other repositories use a released binary through relkit_prebuilt_repositories.""",
     attrs = {
         "relkit": attr.label(
             mandatory = True,

@@ -461,6 +461,20 @@ step_prebuilt() {
   else
     pass "the same tree as with relkit from source, but provenance, which records relkit v0.0.0-test"
   fi
+
+  # Registered but not selected, as in relkit's own MODULE.bazel (relkit from
+  # source registered first), a prebuilt relkit is never downloaded: toolchain
+  # resolution reads only its toolchain repository. Its archive is now missing,
+  # and its sha256 one that Bazel's repository cache cannot serve either.
+  sed -i -e 's|^relkit_dependencies(action_helper = "@relkit_bin//:relkit_bin")$|relkit_dependencies()\n\nregister_toolchains("@relkit//rules/toolchains:from_source")|' \
+    -e 's|relkit-{version}-{platform}.{ext}|missing-{version}-{platform}.{ext}|' \
+    -e 's|"linux-amd64": "[0-9a-f]*"|"linux-amd64": "'"$(printf '0%.0s' {1..64})"'"|' "${co}/examples/baton-example/WORKSPACE.bazel"
+  if bazel_in "${work}/ob-prebuilt" "${co}/examples/baton-example" build --nobuild "${release_flags[@]}" //:release >"${work}/unselected.log" 2>&1; then
+    pass "an unselected prebuilt relkit is not downloaded (analysis with relkit from source)"
+  else
+    tail -20 "${work}/unselected.log" >&2
+    fail "analysis with relkit from source tried the registered prebuilt relkit; log: ${work}/unselected.log"
+  fi
 }
 
 # expect_failure NAME PATTERN SNIPPET BAZEL-ARGS...: with SNIPPET appended to
