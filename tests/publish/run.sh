@@ -7,7 +7,7 @@
 # users see: the objects and their headers, the registry record, relkit
 # verify with the right and a wrong identity, and cosign as the independent
 # verifier, for the files and for the images pushed to the stack's
-# registry. Stops its stack whatever happens.
+# registry. Stops its stack and Bazel server whatever happens.
 #
 # Environment: RELKIT_STACK_NAME (default e2e-publish), TAG (default v0.1.0).
 set -euo pipefail
@@ -18,7 +18,10 @@ export TAG=${TAG:-v0.1.0}
 ORG=ConductorOne REPO=baton-example
 stack_dir=/tmp/relkit-stack-$RELKIT_STACK_NAME
 work=$(mktemp -d "${TMPDIR:-/tmp}/relkit-publish-e2e.XXXXXX")
-trap 'testing/stack down >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+# testing/release-example leaves its Bazel server running, as Bazel does for a
+# user; the test stops it.
+bazel_down() { (cd examples/baton-example && "${BAZEL:-bazel-4}" "--output_user_root=${RELKIT_BAZEL_ROOT:-$HOME/.cache/relkit-bazel}" shutdown) >/dev/null 2>&1 || true; }
+trap 'testing/stack down >/dev/null 2>&1 || true; bazel_down; rm -rf "$work"' EXIT
 fail() { echo "publish-e2e: FAIL: $*" >&2; exit 1; }
 pass() { echo "publish-e2e: ok: $*" >&2; }
 in_stack() { "$root/testing/stack" exec -- "$@"; }
