@@ -24,9 +24,9 @@
 #
 # Bazel uses a prebuilt relkit through the relkit_prebuilt toolchain, which
 # also runs its build actions (as in a connector repository); GoReleaser uses
-# a prebuilt syft CLI. Both are
-# built before any timing, into $HOME/.cache/relkit-bench. "Cold" means an
-# empty Go build cache for every contender and, for Bazel, a fresh output base.
+# a prebuilt syft CLI. Both are built before any timing, into
+# $HOME/.cache/relkit-bench. "Cold" means an empty Go build cache for every
+# contender and, for Bazel, a fresh output base.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

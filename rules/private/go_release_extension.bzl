@@ -27,9 +27,13 @@ def go_release_config(modules):
             go_modules.append({"name": tag.name, "go_mod": tag.go_mod, "go_sum": tag.go_sum})
     prebuilt_kwargs = None
     if prebuilt:
-        prebuilt_kwargs = {"name": "relkit_prebuilt", "version": prebuilt.version, "sha256s": prebuilt.sha256s}
-        if prebuilt.url_template:
-            prebuilt_kwargs["url_template"] = prebuilt.url_template
+        prebuilt_kwargs = {
+            "name": "relkit_prebuilt",
+            "version": prebuilt.version,
+            "sha256s": prebuilt.sha256s,
+            # Empty when not given: relkit_prebuilt_repositories' default then.
+            "url_template": prebuilt.url_template,
+        }
     return struct(
         sdk = {
             "name": "relkit_go_sdk",

@@ -266,7 +266,7 @@ _relkit_binary_repository = repository_rule(
     attrs = {
         "version": attr.string(mandatory = True),
         "sha256s": attr.string_dict(),
-        "url_template": attr.string(default = _RELKIT_URL),
+        "url_template": attr.string(mandatory = True),
     },
 )
 

@@ -64,7 +64,7 @@ def _go_release_config_test_impl(ctx):
     # relkit's own MODULE.bazel pins a prebuilt relkit; it also runs the actions.
     relkit_dep = _module(relkit = [_relkit_tag("v0.1.0")])
     cfg = go_release_config([_module(), relkit_dep])
-    asserts.equals(env, {"name": "relkit_prebuilt", "version": "v0.1.0", "sha256s": {}}, cfg.prebuilt)
+    asserts.equals(env, {"name": "relkit_prebuilt", "version": "v0.1.0", "sha256s": {}, "url_template": ""}, cfg.prebuilt)
     asserts.equals(env, "@relkit_prebuilt//:relkit_bin", cfg.sdk["helper"])
     asserts.equals(env, False, cfg.sdk["host"])
 

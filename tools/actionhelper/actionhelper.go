@@ -62,13 +62,13 @@ func Main(ctx context.Context, args []string, stderr io.Writer) int {
 	if err == nil && len(args) == 0 {
 		err = errors.New("want a command: gobuild, stamp, run or tree")
 	}
-	if err == nil && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-		fmt.Fprint(stderr, usage)
-		return 0
-	}
 	if err != nil {
 		fmt.Fprintf(stderr, "relkit action helper: %v\n", err)
 		return 1
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stderr, usage)
+		return 0
 	}
 	cmds := map[string]func(context.Context, io.Writer, []string) error{"gobuild": goBuild, "stamp": stamp, "run": run, "tree": tree}
 	cmd, ok := cmds[args[0]]
