@@ -5,9 +5,9 @@
     use_repo(go_release, "my_go_modules")
 
 The Go SDK (`relkit_go_sdk`), the host's msitools version (`relkit_msitools`)
-and relkit's prebuilt binary, which also runs the build actions, are declared
-by relkit's own MODULE.bazel; a root module may pin the SDK differently with
-`go_release.sdk(version = ..., host = ...)`.
+and relkit's prebuilt binary, which also sets up the SDK and runs the build
+actions, are declared by relkit's own MODULE.bazel; a root module may pin the
+SDK differently with `go_release.sdk(version = ..., host = ...)`.
 """
 
 load("//rules/private:go_release_extension.bzl", "go_release_config")

@@ -1,7 +1,7 @@
 """WORKSPACE setup of the relkit rules (Bazel 4.2+; bzlmod users see rules/extensions.bzl).
 
     load("@relkit//rules:repositories.bzl", "go_modules", "relkit_dependencies", "relkit_prebuilt")
-    relkit_dependencies(action_helper = "@relkit_bin//:relkit_bin")
+    relkit_dependencies(prebuilt_relkit = "relkit_bin")
     relkit_prebuilt(name = "relkit_bin", version = "v1.0.0")
     register_toolchains("@relkit_bin//:toolchain")
     go_modules(name = "my_go_modules", go_mod = "//:go.mod", go_sum = "//:go.sum")
@@ -15,23 +15,24 @@ load(
     "go_modules_repository",
     "go_sdk_repository",
     "msitools_repository",
+    "relkit_prebuilt_binary",
     "relkit_prebuilt_repositories",
 )
 
-def relkit_dependencies(go_sdk_host = False, action_helper = None):
+def relkit_dependencies(go_sdk_host = False, prebuilt_relkit = None):
     """Declares the Go SDK, the modules relkit itself is built from, and the host's msitools version.
 
     Args:
       go_sdk_host: use the host's Go SDK instead of the pinned download
         (explicit opt-in; the host Go must be the pinned version).
-      action_helper: label of a prebuilt relkit binary to run build actions
-        with, e.g. "@relkit_bin//:relkit_bin" from
-        relkit_prebuilt(name = "relkit_bin"). Saves compiling relkit's action
-        helper on every fresh machine. Default: compile it, as needed where
-        relkit itself is built from source.
+      prebuilt_relkit: name of a relkit_prebuilt repository, e.g. "relkit_bin":
+        its relkit unpacks the Go SDK and runs the build actions, which saves
+        extracting the whole SDK and compiling relkit's action helper on every
+        fresh machine. Default: both, as needed where relkit itself is built
+        from source.
     """
     if not native.existing_rule("relkit_go_sdk"):
-        go_sdk_repository(name = "relkit_go_sdk", host = go_sdk_host, helper = action_helper or "")
+        go_sdk_repository(name = "relkit_go_sdk", host = go_sdk_host, helper = relkit_prebuilt_binary(prebuilt_relkit) if prebuilt_relkit else None)
     if not native.existing_rule("relkit_msitools"):
         msitools_repository(name = "relkit_msitools")
     if not native.existing_rule("relkit_go_modules"):
@@ -55,8 +56,8 @@ def go_modules(name, go_mod, go_sum):
 def relkit_prebuilt(name, version, sha256s = {}, url_template = None):
     """Declares a released relkit binary; register "@<name>//:toolchain".
 
-    Pass "@<name>//:relkit_bin" to relkit_dependencies(action_helper = ...)
-    too, so that build actions run it rather than a helper compiled on the spot.
+    Pass its name to relkit_dependencies(prebuilt_relkit = ...) too, so that
+    it sets up the Go SDK and runs the build actions.
 
     Args:
       name: repository name.

@@ -3,7 +3,8 @@
 # uses one: the relkit binary is packed the way relkit's release packs it
 # (relkit-VERSION-linux-amd64.tar.gz, in DIST), pinned by its sha256, served by
 # file:// URL, registered as the relkit toolchain and passed to
-# relkit_dependencies(action_helper = ...) to run the build actions.
+# relkit_dependencies(prebuilt_relkit = ...) to set up the Go SDK and run the
+# build actions.
 #
 #   testing/prebuilt-relkit.sh WORKSPACE_DIR RELKIT_BINARY DIST VERSION
 #
@@ -34,7 +35,7 @@ tar -C "${stage}" -czf "${archive}" relkit
 sha=$(sha256sum "${archive}" | cut -d' ' -f1)
 
 sed -i -e 's|^register_toolchains("@relkit//rules/toolchains:from_source")$||' \
-  -e 's|^relkit_dependencies()$|relkit_dependencies(action_helper = "@relkit_bin//:relkit_bin")|' "${ws}"
+  -e 's|^relkit_dependencies()$|relkit_dependencies(prebuilt_relkit = "relkit_bin")|' "${ws}"
 cat >>"${ws}" <<WS
 
 load("@relkit//rules:repositories.bzl", "relkit_prebuilt")

@@ -4,7 +4,10 @@ Kept apart from //rules:extensions.bzl, which only Bazel 7/8 can load, so that
 Bazel 4 can test it.
 """
 
+load(":repositories.bzl", "relkit_prebuilt_binary")
 load(":versions.bzl", "GO_VERSION")
+
+_PREBUILT = "relkit_prebuilt"
 
 def go_release_config(modules):
     """Reads the go_release tags of every module into the repositories to declare.
@@ -28,7 +31,7 @@ def go_release_config(modules):
     prebuilt_kwargs = None
     if prebuilt:
         prebuilt_kwargs = {
-            "name": "relkit_prebuilt",
+            "name": _PREBUILT,
             "version": prebuilt.version,
             "sha256s": prebuilt.sha256s,
             # Empty when not given: relkit_prebuilt_repositories' default then.
@@ -39,8 +42,10 @@ def go_release_config(modules):
             "name": "relkit_go_sdk",
             "version": sdk.version if sdk else GO_VERSION,
             "host": sdk.host if sdk else False,
-            # Build actions run the prebuilt relkit, unless relkit is built from source.
-            "helper": "@relkit_prebuilt//:relkit_bin" if prebuilt and not (sdk and sdk.compile_helper) else "",
+            # The prebuilt relkit sets up the SDK and runs the build actions,
+            # unless relkit is built from source. The label resolves through
+            # relkit's MODULE.bazel, which imports the binary's repository.
+            "helper": relkit_prebuilt_binary(_PREBUILT) if prebuilt and not (sdk and sdk.compile_helper) else None,
         },
         modules = go_modules,
         prebuilt = prebuilt_kwargs,

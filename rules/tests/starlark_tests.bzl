@@ -65,7 +65,7 @@ def _go_release_config_test_impl(ctx):
     relkit_dep = _module(relkit = [_relkit_tag("v0.1.0")])
     cfg = go_release_config([_module(), relkit_dep])
     asserts.equals(env, {"name": "relkit_prebuilt", "version": "v0.1.0", "sha256s": {}, "url_template": ""}, cfg.prebuilt)
-    asserts.equals(env, "@relkit_prebuilt//:relkit_bin", cfg.sdk["helper"])
+    asserts.equals(env, "@relkit_prebuilt_binary//:relkit_bin", cfg.sdk["helper"])
     asserts.equals(env, False, cfg.sdk["host"])
 
     # The root module's tags win: another version from a mirror, the host SDK.
@@ -78,12 +78,12 @@ def _go_release_config_test_impl(ctx):
 
     # relkit's own repository builds relkit from source: the helper is compiled.
     cfg = go_release_config([_module(sdk = [_sdk_tag(compile_helper = True)], relkit = [_relkit_tag("v0.1.0")])])
-    asserts.equals(env, "", cfg.sdk["helper"])
+    asserts.equals(env, None, cfg.sdk["helper"])
 
     # No prebuilt relkit at all: compiled helper, the pinned Go.
     cfg = go_release_config([_module()])
     asserts.equals(env, None, cfg.prebuilt)
-    asserts.equals(env, "", cfg.sdk["helper"])
+    asserts.equals(env, None, cfg.sdk["helper"])
 
     # Module caches come from every module.
     mods = go_release_config([

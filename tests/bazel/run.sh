@@ -425,7 +425,7 @@ step_release() {
 # built with relkit from source, but for the relkit version provenance records.
 step_prebuilt() {
   log "release with a prebuilt relkit"
-  local a co dist differ=() f t
+  local a co dist differ=() f t sdk
   a=$(checkout a)
   if [ ! -d "${a}.tree" ]; then
     build_release "${a}" "${work}/ob-a" "${work}/a.log" >/dev/null || {
@@ -451,6 +451,14 @@ step_prebuilt() {
   else
     pass "no action helper compiled: build actions ran relkit action-helper"
   fi
+  # relkit unpacked the pinned SDK without tests, testdata and src/cmd; the
+  # tree comparison below shows builds need none of them.
+  sdk=${work}/ob-prebuilt/external/relkit_go_sdk/sdk
+  if [ ! -x "${sdk}/bin/go" ] || [ -e "${sdk}/src/cmd" ] || [ -n "$(find "${sdk}/src" -name '*_test.go' -print -quit)" ]; then
+    fail "the Go SDK repository did not unpack the SDK with relkit go-sdk unpack"
+  else
+    pass "relkit go-sdk unpack set up the Go SDK: $(find "${sdk}/" -type f | wc -l) files, no tests or src/cmd"
+  fi
   for f in $(cd "${a}.tree" && find . -type f | sort); do
     cmp -s "${a}.tree/${f}" "${co}.tree/${f}" || differ+=("${f#./}")
   done
@@ -466,7 +474,7 @@ step_prebuilt() {
   # source registered first), a prebuilt relkit is never downloaded: toolchain
   # resolution reads only its toolchain repository. Its archive is now missing,
   # and its sha256 one that Bazel's repository cache cannot serve either.
-  sed -i -e 's|^relkit_dependencies(action_helper = "@relkit_bin//:relkit_bin")$|relkit_dependencies()\n\nregister_toolchains("@relkit//rules/toolchains:from_source")|' \
+  sed -i -e 's|^relkit_dependencies(prebuilt_relkit = "relkit_bin")$|relkit_dependencies()\n\nregister_toolchains("@relkit//rules/toolchains:from_source")|' \
     -e 's|relkit-{version}-{platform}.{ext}|missing-{version}-{platform}.{ext}|' \
     -e 's|"linux-amd64": "[0-9a-f]*"|"linux-amd64": "'"$(printf '0%.0s' {1..64})"'"|' "${co}/examples/baton-example/WORKSPACE.bazel"
   if bazel_in "${work}/ob-prebuilt" "${co}/examples/baton-example" build --nobuild "${release_flags[@]}" //:release >"${work}/unselected.log" 2>&1; then

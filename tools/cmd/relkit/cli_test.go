@@ -91,3 +91,14 @@ func TestGitHubAnnotation(t *testing.T) {
 		t.Fatalf("no annotation in %q", stderr.String())
 	}
 }
+
+func TestGoSDKUnpackErrors(t *testing.T) {
+	if code, _, errOut := relkit("go-sdk", "unpack", "sdk.zip"); code != 2 || !strings.Contains(errOut, "want ZIP DIR") {
+		t.Fatalf("one argument: exit %d, stderr %q", code, errOut)
+	}
+	dir := t.TempDir()
+	code, _, errOut := relkit("go-sdk", "unpack", dir+"/missing.zip", dir+"/goroot")
+	if code != 1 || !strings.Contains(errOut, "missing.zip") {
+		t.Fatalf("missing zip: exit %d, stderr %q", code, errOut)
+	}
+}

@@ -39,6 +39,7 @@ func app() *cli.App {
 			registryServeCmd(),
 			verifyCmd(),
 			notifyCmd(),
+			goSDKUnpackCmd(),
 		},
 	}
 }
