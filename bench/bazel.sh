@@ -11,16 +11,17 @@
 # For a like-for-like cold figure, a second connector_release of the same
 # binary without msi and image (the six archives, their SBOMs, checksums,
 # provenance and manifest: what GoReleaser makes) is built cold as well,
-# with the pinned Go SDK (extracted into the fresh output base, as on a new
-# machine) and with the host's Go (RELKIT_HOST_GO=1), the installation
-# GoReleaser and the floor build with.
+# with the pinned Go SDK (unpacked by the prebuilt relkit into the fresh
+# output base, as on a new machine) and with the host's Go
+# (RELKIT_HOST_GO=1), the installation GoReleaser and the floor build with.
 #
 #   bench/bazel.sh
 #   RELKIT_BENCH_KEEP=/tmp/profiles bench/bazel.sh   # also keep Bazel's profiles
-#   RELKIT_BENCH_COLD_RUNS=5 bench/bazel.sh          # cold samples (default 3)
+#   RELKIT_BENCH_COLD_RUNS=5 bench/bazel.sh          # samples of each (default 3)
 #
 # Cold builds are sampled several times, the contenders interleaved so that a
-# change in the machine's load hits each alike; cold ratios use the medians.
+# change in the machine's load hits each alike; warm and edit builds as often;
+# ratios use the medians.
 #
 # Bazel uses a prebuilt relkit through the relkit_prebuilt toolchain, which
 # also runs its build actions (as in a connector repository); GoReleaser uses
@@ -144,14 +145,23 @@ echo "bench: Bazel" >&2
 use_caches cold
 t=$(now); bazel_build cold; bazel_cold=$(secs "${t}" "$(now)")
 t=$(now); bazel_build noop; bazel_noop=$(secs "${t}" "$(now)")
-(cd "${ex}" && "${BAZEL}" --output_base="${ob}" clean >/dev/null 2>&1)
-t=$(now); bazel_build warm; bazel_warm=$(secs "${t}" "$(now)")
-edit_go "${ex}"
-t=$(now); bazel_build edit; bazel_edit=$(secs "${t}" "$(now)")
+# Warm and edit builds take seconds, so one sample is at the mercy of the
+# machine's load: they are sampled as often as the cold ones, medians used.
+warms=() edits=()
+for i in $(seq "${runs}"); do
+  (cd "${ex}" && "${BAZEL}" --output_base="${ob}" clean >/dev/null 2>&1)
+  t=$(now); bazel_build "warm${i}"; warms+=("$(secs "${t}" "$(now)")")
+done
+for i in $(seq "${runs}"); do
+  edit_go "${ex}"
+  t=$(now); bazel_build "edit${i}"; edits+=("$(secs "${t}" "$(now)")")
+done
+bazel_warm=$(median "${warms[@]}") bazel_edit=$(median "${edits[@]}")
+bazel_warms=("${warms[@]}") bazel_edits=("${edits[@]}")
 printf '\nbench edit\n' >>"${ex}/docs/connector.mdx"
 t=$(now); bazel_build docs; bazel_docs=$(secs "${t}" "$(now)")
 msi_cold=$(msi_share cold "${bazel_cold}")
-msi_edit=$(msi_share edit "${bazel_edit}")
+msi_edit=$(msi_share edit1 "${edits[0]}")
 (cd "${ex}" && git checkout -q -- . && "${BAZEL}" --output_base="${ob}" shutdown >/dev/null 2>&1)
 
 echo "bench: Bazel, GoReleaser's outputs only" >&2
@@ -200,9 +210,16 @@ gr_run() { (cd "${gr}" && GOCACHE=$1 goreleaser release --snapshot --clean --ski
   exit 1
 }; }
 t=$(now); gr_run "${work}/gr-gocache"; gr_cold=$(secs "${t}" "$(now)")
-t=$(now); gr_run "${work}/gr-gocache"; gr_warm=$(secs "${t}" "$(now)")
-edit_go "${gr}"
-t=$(now); gr_run "${work}/gr-gocache"; gr_edit=$(secs "${t}" "$(now)")
+warms=() edits=()
+for _ in $(seq "${runs}"); do
+  t=$(now); gr_run "${work}/gr-gocache"; warms+=("$(secs "${t}" "$(now)")")
+done
+for _ in $(seq "${runs}"); do
+  edit_go "${gr}"
+  t=$(now); gr_run "${work}/gr-gocache"; edits+=("$(secs "${t}" "$(now)")")
+done
+gr_warm=$(median "${warms[@]}") gr_edit=$(median "${edits[@]}")
+gr_warms=("${warms[@]}") gr_edits=("${edits[@]}")
 git -C "${gr}" checkout -q -- .
 
 # cold_gr NAME: seconds of GoReleaser with an empty Go build cache.
@@ -257,6 +274,11 @@ cold samples, in run order (seconds):
   the same with the host's Go      ${host_colds[*]}
   goreleaser                       ${gr_colds[*]}
   plain go build floor             ${floors[*]}
+warm and edit samples (seconds):
+  bazel warm after clean           ${bazel_warms[*]}
+  goreleaser warm                  ${gr_warms[*]}
+  bazel after one Go file edit     ${bazel_edits[*]}
+  goreleaser after the same edit   ${gr_edits[*]}
 
                                    seconds   ratio                          goal
 bazel cold (fresh output base)     ${bazel_cold}   (median of ${runs})
@@ -272,11 +294,11 @@ bazel cold, the same, host's Go    ${bazel_host}   (median of ${runs})
   (RELKIT_HOST_GO=1: the Go installation GoReleaser and the floor use)
   bazel host / goreleaser cold               $(ratio "${bazel_host}" "${gr_cold}")                           <= 1
   bazel host / go build floor                $(ratio "${bazel_host}" "${floor}")                           <= 1.1
-bazel warm after clean (disk)      ${bazel_warm}
-goreleaser warm                    ${gr_warm}
+bazel warm after clean (disk)      ${bazel_warm}   (median of ${runs})
+goreleaser warm                    ${gr_warm}   (median of ${runs})
   goreleaser warm / bazel warm               $(ratio "${gr_warm}" "${bazel_warm}")                           >= 5
-bazel after one Go file edit       ${bazel_edit}
-goreleaser after the same edit     ${gr_edit}
+bazel after one Go file edit       ${bazel_edit}   (median of ${runs})
+goreleaser after the same edit     ${gr_edit}   (median of ${runs})
   bazel edit / goreleaser edit               $(ratio "${bazel_edit}" "${gr_edit}")                           <= 0.7
 bazel after a docs-only edit       ${bazel_docs}                                     < 2 s
 bazel no-op                        ${bazel_noop}                                     < 1 s
