@@ -230,15 +230,9 @@ exports_files(["relkit_bin"])
 """
 
 _RELKIT_TOOLCHAIN_BUILD = """\
-# relkit {version} as the relkit toolchain and the action helper. Its binary
-# comes from @{binary_repo}, downloaded only when the toolchain is selected or
-# the helper runs: toolchain resolution reads this package alone.
-alias(
-    name = "relkit_bin",
-    actual = "@{binary_repo}//:relkit_bin",
-    visibility = ["//visibility:public"],
-)
-
+# relkit {version} as the relkit toolchain. Its binary comes from
+# @{binary_repo}, downloaded only when the toolchain is selected (or the Go SDK
+# repository runs it): toolchain resolution reads this package alone.
 toolchain(
     name = "toolchain",
     exec_compatible_with = {exec_constraints},
@@ -306,9 +300,8 @@ def relkit_prebuilt_repositories(name, version, sha256s = {}, url_template = Non
     """Declares a released relkit binary for the host, pinned by sha256.
 
     Two repositories: `@<name>_binary` downloads it; `@<name>` holds the
-    toolchain to register (`@<name>//:toolchain`) and the binary's alias
-    (`@<name>//:relkit_bin`), so registering the toolchain downloads nothing
-    until it is selected.
+    toolchain to register (`@<name>//:toolchain`), so registering it
+    downloads nothing until it is selected.
 
     Args:
       name: repository name.
