@@ -147,21 +147,20 @@ t=$(now); bazel_build cold; bazel_cold=$(secs "${t}" "$(now)")
 t=$(now); bazel_build noop; bazel_noop=$(secs "${t}" "$(now)")
 # Warm and edit builds take seconds, so one sample is at the mercy of the
 # machine's load: they are sampled as often as the cold ones, medians used.
-warms=() edits=()
+bazel_warms=() bazel_edits=()
 for i in $(seq "${runs}"); do
   (cd "${ex}" && "${BAZEL}" --output_base="${ob}" clean >/dev/null 2>&1)
-  t=$(now); bazel_build "warm${i}"; warms+=("$(secs "${t}" "$(now)")")
+  t=$(now); bazel_build "warm${i}"; bazel_warms+=("$(secs "${t}" "$(now)")")
 done
 for i in $(seq "${runs}"); do
   edit_go "${ex}"
-  t=$(now); bazel_build "edit${i}"; edits+=("$(secs "${t}" "$(now)")")
+  t=$(now); bazel_build "edit${i}"; bazel_edits+=("$(secs "${t}" "$(now)")")
 done
-bazel_warm=$(median "${warms[@]}") bazel_edit=$(median "${edits[@]}")
-bazel_warms=("${warms[@]}") bazel_edits=("${edits[@]}")
+bazel_warm=$(median "${bazel_warms[@]}") bazel_edit=$(median "${bazel_edits[@]}")
 printf '\nbench edit\n' >>"${ex}/docs/connector.mdx"
 t=$(now); bazel_build docs; bazel_docs=$(secs "${t}" "$(now)")
 msi_cold=$(msi_share cold "${bazel_cold}")
-msi_edit=$(msi_share edit1 "${edits[0]}")
+msi_edit=$(msi_share edit1 "${bazel_edits[0]}")
 (cd "${ex}" && git checkout -q -- . && "${BAZEL}" --output_base="${ob}" shutdown >/dev/null 2>&1)
 
 echo "bench: Bazel, GoReleaser's outputs only" >&2
@@ -210,16 +209,15 @@ gr_run() { (cd "${gr}" && GOCACHE=$1 goreleaser release --snapshot --clean --ski
   exit 1
 }; }
 t=$(now); gr_run "${work}/gr-gocache"; gr_cold=$(secs "${t}" "$(now)")
-warms=() edits=()
+gr_warms=() gr_edits=()
 for _ in $(seq "${runs}"); do
-  t=$(now); gr_run "${work}/gr-gocache"; warms+=("$(secs "${t}" "$(now)")")
+  t=$(now); gr_run "${work}/gr-gocache"; gr_warms+=("$(secs "${t}" "$(now)")")
 done
 for _ in $(seq "${runs}"); do
   edit_go "${gr}"
-  t=$(now); gr_run "${work}/gr-gocache"; edits+=("$(secs "${t}" "$(now)")")
+  t=$(now); gr_run "${work}/gr-gocache"; gr_edits+=("$(secs "${t}" "$(now)")")
 done
-gr_warm=$(median "${warms[@]}") gr_edit=$(median "${edits[@]}")
-gr_warms=("${warms[@]}") gr_edits=("${edits[@]}")
+gr_warm=$(median "${gr_warms[@]}") gr_edit=$(median "${gr_edits[@]}")
 git -C "${gr}" checkout -q -- .
 
 # cold_gr NAME: seconds of GoReleaser with an empty Go build cache.
