@@ -88,7 +88,7 @@ def _go_release_config_test_impl(ctx):
     # Module caches come from every module.
     mods = go_release_config([
         _module(modules = [struct(name = "a_modules", go_mod = "//:go.mod", go_sum = "//:go.sum")]),
-        _module(modules = [struct(name = "b_modules", go_mod = "@b//:go.mod", go_sum = "@b//:go.sum")]),
+        _module(modules = [struct(name = "b_modules", go_mod = "//b:go.mod", go_sum = "//b:go.sum")]),
     ]).modules
     asserts.equals(env, ["a_modules", "b_modules"], [m["name"] for m in mods])
     return unittest.end(env)
