@@ -40,8 +40,8 @@ var (
 	relkitErr  error
 )
 
-// TestMain removes the CLI relkitBinary built (about 90 MB) once the tests
-// are done.
+// TestMain removes the relkit binary that relkitBinary built (about 90 MB)
+// once the tests are done.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if relkitBin != "" {
