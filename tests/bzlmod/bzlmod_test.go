@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -94,8 +95,9 @@ func TestModuleGraphs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := strings.Join(sortedKeys(g.repos), " "); got != strings.Join(sortedStrings(tc.repos), " ") {
-				t.Errorf("go_release declares %s, want %s", got, strings.Join(sortedStrings(tc.repos), " "))
+			want := slices.Sorted(slices.Values(tc.repos))
+			if got := sortedKeys(g.repos); !slices.Equal(got, want) {
+				t.Errorf("go_release declares %s, want %s", got, want)
 			}
 			sdk := g.repos["relkit_go_sdk"]
 			if sdk == nil {
@@ -294,12 +296,4 @@ func repoNames(t *testing.T, p string) []string {
 		return true
 	})
 	return names
-}
-
-func sortedStrings(s []string) []string {
-	m := map[string]bool{}
-	for _, v := range s {
-		m[v] = true
-	}
-	return sortedKeys(m)
 }
