@@ -203,6 +203,33 @@ func TestFindsMistakes(t *testing.T) {
 	}
 }
 
+// The MODULE.bazel snippets of the README evaluate, with relkit from this
+// checkout, and go_release runs for them.
+func TestREADMEModuleSnippets(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, block := range regexp.MustCompile("(?s)```starlark\n(.*?)```").FindAllStringSubmatch(string(readme), -1) {
+		if !strings.Contains(block[1], "bazel_dep(") {
+			continue // a BUILD file
+		}
+		n++
+		dir := t.TempDir()
+		src := block[1] + fmt.Sprintf("local_path_override(module_name = \"relkit\", path = %q)\n", repoRoot)
+		if err := os.WriteFile(filepath.Join(dir, "MODULE.bazel"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := loadAndRun(dir, nil); err != nil {
+			t.Errorf("README snippet %d:\n%s\n%v", n, block[1], err)
+		}
+	}
+	if n < 2 {
+		t.Errorf("found %d MODULE.bazel snippets in README.md, want the plain and the rules_go one", n)
+	}
+}
+
 // Files read only by Bazel 4.2's WORKSPACE setup, whose repository names bzlmod never sees.
 var workspaceOnly = map[string]bool{
 	"rules/bazel4.bzl":                  true,
