@@ -165,6 +165,11 @@ func TestFindsMistakes(t *testing.T) {
 			want:  []string{"MODULE.bazel:9:", "host: got string, want a bool"},
 		},
 		{
+			name:  "a string for a dict",
+			extra: `go_release.relkit(version = "v1.0.0", sha256s = "abc")` + "\n",
+			want:  []string{"MODULE.bazel:9:", "sha256s: got string, want a string_dict"},
+		},
+		{
 			name:  "imports a repository go_release does not declare",
 			extra: `use_repo(go_release, "relkit_go_sdkk")` + "\n",
 			want:  []string{"MODULE.bazel:9:", `imports "relkit_go_sdkk", which go_release does not declare`},

@@ -301,12 +301,13 @@ func checkAttrValue(kind string, v starlark.Value) error {
 			}
 		}
 	case "string_dict":
-		d, isDict := v.(*starlark.Dict)
-		ok = isDict
-		for _, kv := range d.Items() {
-			_, k := kv[0].(starlark.String)
-			_, s := kv[1].(starlark.String)
-			ok = ok && k && s
+		if d, isDict := v.(*starlark.Dict); isDict {
+			ok = true
+			for _, kv := range d.Items() {
+				_, k := kv[0].(starlark.String)
+				_, s := kv[1].(starlark.String)
+				ok = ok && k && s
+			}
 		}
 	}
 	if !ok {
