@@ -7,7 +7,8 @@
 The Go SDK (`relkit_go_sdk`), the host's msitools version (`relkit_msitools`)
 and relkit's prebuilt binary, which also sets up the SDK and runs the build
 actions, are declared by relkit's own MODULE.bazel; a root module may pin the
-SDK differently with `go_release.sdk(version = ..., host = ...)`.
+SDK differently with `go_release.sdk(version = ..., sha256s = ...)` or use the
+host's with `go_release.sdk(host = True)`.
 """
 
 load("//rules/private:go_release_extension.bzl", "go_release_config")
@@ -37,6 +38,9 @@ go_release = module_extension(
             doc = "Pins the Go SDK (default: the version relkit pins, downloaded from the module proxy).",
             attrs = {
                 "version": attr.string(default = GO_VERSION, doc = "Go version, e.g. '1.26.8'."),
+                "sha256s": attr.string_dict(
+                    doc = "For a version relkit does not pin: the sha256 of its golang.org/toolchain module zip per host ('linux-amd64').",
+                ),
                 "host": attr.bool(doc = "Use the host's Go SDK instead (explicit opt-in)."),
                 "compile_helper": attr.bool(
                     doc = "Compile relkit's action helper with the SDK instead of running the prebuilt relkit; for building relkit itself from source.",

@@ -18,21 +18,33 @@ load(
     "relkit_prebuilt_binary",
     "relkit_prebuilt_repositories",
 )
+load("//rules/private:versions.bzl", "GO_VERSION")
 
-def relkit_dependencies(go_sdk_host = False, prebuilt_relkit = None):
+def relkit_dependencies(go_sdk_host = False, prebuilt_relkit = None, go_version = GO_VERSION, go_sha256s = {}):
     """Declares the Go SDK, the modules relkit itself is built from, and the host's msitools version.
 
     Args:
       go_sdk_host: use the host's Go SDK instead of the pinned download
-        (explicit opt-in; the host Go must be the pinned version).
+        (explicit opt-in; the host Go must be go_version).
       prebuilt_relkit: name of a relkit_prebuilt repository, e.g. "relkit_bin":
         its relkit unpacks the Go SDK and runs the build actions, which saves
         extracting the whole SDK and compiling relkit's action helper on every
         fresh machine. Default: both, as needed where relkit itself is built
         from source.
+      go_version: the Go release to build with, e.g. "1.26.9"; default: the
+        one relkit pins.
+      go_sha256s: for another go_version, the sha256 of its
+        golang.org/toolchain module zip per host ("linux-amd64"), from
+        https://proxy.golang.org/golang.org/toolchain/@v/v0.0.1-go<version>.<host>.zip.
     """
     if not native.existing_rule("relkit_go_sdk"):
-        go_sdk_repository(name = "relkit_go_sdk", host = go_sdk_host, helper = relkit_prebuilt_binary(prebuilt_relkit) if prebuilt_relkit else None)
+        go_sdk_repository(
+            name = "relkit_go_sdk",
+            version = go_version,
+            sha256s = go_sha256s,
+            host = go_sdk_host,
+            helper = relkit_prebuilt_binary(prebuilt_relkit) if prebuilt_relkit else None,
+        )
     if not native.existing_rule("relkit_msitools"):
         msitools_repository(name = "relkit_msitools")
     if not native.existing_rule("relkit_go_modules"):

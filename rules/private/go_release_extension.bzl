@@ -41,6 +41,7 @@ def go_release_config(modules):
         sdk = {
             "name": "relkit_go_sdk",
             "version": sdk.version if sdk else GO_VERSION,
+            "sha256s": sdk.sha256s if sdk else {},
             "host": sdk.host if sdk else False,
             # The prebuilt relkit sets up the SDK and runs the build actions,
             # unless relkit is built from source. The label resolves through

@@ -80,13 +80,16 @@ def _go_sdk_repository_impl(rctx):
         rctx.symlink(goroot, "sdk")
     else:
         goos, goarch = _host_platform(rctx)
-        tool_version = "v0.0.1-go%s.%s-%s" % (version, goos, goarch)
-        sha256 = rctx.attr.sha256s.get("%s-%s" % (goos, goarch), "")
-        if not sha256:
-            fail("go_sdk: no sha256 pinned for go%s on %s-%s" % (version, goos, goarch))
+        key = "%s-%s" % (goos, goarch)
+        tool_version = "v0.0.1-go%s.%s" % (version, key)
 
         # The module proxy serves every Go release as module golang.org/toolchain.
         url = "%s/golang.org/toolchain/@v/%s.zip" % (rctx.attr.goproxy, tool_version)
+        sha256 = rctx.attr.sha256s.get(key) or (GO_TOOLCHAIN_SHA256.get(key, "") if version == GO_VERSION else "")
+        if not sha256:
+            fail(("go_sdk: no sha256 pinned for go{v} on {k}; relkit pins go{pinned}. For go{v}, pin the sha256 " +
+                  "of {url}: sha256s = {{\"{k}\": \"...\"}} in go_release.sdk (MODULE.bazel) or " +
+                  "go_sha256s in relkit_dependencies (WORKSPACE).").format(v = version, k = key, pinned = GO_VERSION, url = url))
         if helper:
             # relkit writes a third of the zip's files, all that builds read,
             # several times faster than Bazel extracts the whole zip.
@@ -146,8 +149,7 @@ build cache to that compile; give it the directory of
     attrs = {
         "version": attr.string(default = GO_VERSION, doc = "Go version, without the 'go' prefix."),
         "sha256s": attr.string_dict(
-            default = GO_TOOLCHAIN_SHA256,
-            doc = "sha256 of the golang.org/toolchain module zip per host, keyed 'linux-amd64'.",
+            doc = "sha256 of the golang.org/toolchain module zip per host, keyed 'linux-amd64'; default: relkit's pins, for the version relkit pins.",
         ),
         "host": attr.bool(default = False, doc = "Use the host's Go SDK (explicit opt-in)."),
         "goproxy": attr.string(default = _GOPROXY, doc = "Go module proxy base URL."),
@@ -254,14 +256,16 @@ def _relkit_binary_repository_impl(rctx):
     goos, goarch = _host_platform(rctx)
     key = "%s-%s" % (goos, goarch)
     version = rctx.attr.version
+
+    # relkit's own release archives Linux binaries as .tar.gz, macOS ones as .zip.
+    url = rctx.attr.url_template.format(version = version, platform = key, ext = "tar.gz" if goos == "linux" else "zip")
     sha256 = rctx.attr.sha256s.get(key) or RELKIT_SHA256.get(version, {}).get(key, "")
     if not sha256:
-        fail("relkit_prebuilt: no sha256 pinned for relkit %s on %s" % (version, key))
-    rctx.download_and_extract(
-        # relkit's own release archives Linux binaries as .tar.gz, macOS ones as .zip.
-        url = rctx.attr.url_template.format(version = version, platform = key, ext = "tar.gz" if goos == "linux" else "zip"),
-        sha256 = sha256,
-    )
+        fail(("relkit_prebuilt: no sha256 pinned for relkit {v} on {k}. Pin the sha256 of {url} (its " +
+              "release's checksums file lists it): sha256s = {{\"{k}\": \"...\"}} in go_release.relkit " +
+              "(MODULE.bazel) or relkit_prebuilt (WORKSPACE). Or build relkit from source, as " +
+              "relkit's examples do.").format(v = version, k = key, url = url))
+    rctx.download_and_extract(url = url, sha256 = sha256)
     rctx.symlink("relkit", "relkit_bin")
     rctx.file("BUILD.bazel", _RELKIT_BINARY_BUILD.format(version = version))
 

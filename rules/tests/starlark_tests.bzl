@@ -52,8 +52,8 @@ _substitute_known_test = unittest.make(_substitute_known_test_impl)
 def _module(sdk = [], relkit = [], modules = []):
     return struct(tags = struct(sdk = sdk, relkit = relkit, modules = modules))
 
-def _sdk_tag(version = "1.26.8", host = False, compile_helper = False):
-    return struct(version = version, host = host, compile_helper = compile_helper)
+def _sdk_tag(version = "1.26.8", sha256s = {}, host = False, compile_helper = False):
+    return struct(version = version, sha256s = sha256s, host = host, compile_helper = compile_helper)
 
 def _relkit_tag(version, url_template = ""):
     return struct(version = version, sha256s = {}, url_template = url_template)
@@ -75,6 +75,12 @@ def _go_release_config_test_impl(ctx):
     asserts.equals(env, "https://mirror.invalid/{version}/{platform}.{ext}", cfg.prebuilt["url_template"])
     asserts.equals(env, "1.26.9", cfg.sdk["version"])
     asserts.equals(env, True, cfg.sdk["host"])
+
+    # A Go release relkit does not pin comes with its sha256s.
+    pin = {"linux-amd64": "0" * 64}
+    cfg = go_release_config([_module(sdk = [_sdk_tag(version = "1.26.9", sha256s = pin)]), relkit_dep])
+    asserts.equals(env, pin, cfg.sdk["sha256s"])
+    asserts.equals(env, "@relkit_prebuilt_binary//:relkit_bin", cfg.sdk["helper"])
 
     # relkit's own repository builds relkit from source: the helper is compiled.
     cfg = go_release_config([_module(sdk = [_sdk_tag(compile_helper = True)], relkit = [_relkit_tag("v0.1.0")])])

@@ -492,7 +492,16 @@ expect_failure() {
   shift 3
   co=$(checkout a)
   printf '\n%s\n' "${snippet}" >>"${co}/examples/baton-example/BUILD.bazel"
-  if bazel_in "${work}/ob-a" "${co}/examples/baton-example" build "${release_flags[@]}" "$@" >"${work}/bad-${name}.log" 2>&1; then
+  build_must_fail "${name}" "${pattern}" "${work}/ob-a" "${co}/examples/baton-example" "$@"
+  git -C "${co}" checkout -q -- examples/baton-example/BUILD.bazel
+}
+
+# build_must_fail NAME PATTERN OUTPUT_BASE DIR BAZEL-ARGS...: building in DIR
+# must fail with a message matching PATTERN.
+build_must_fail() {
+  local name=$1 pattern=$2 ob=$3 dir=$4
+  shift 4
+  if bazel_in "${ob}" "${dir}" build "${release_flags[@]}" "$@" >"${work}/bad-${name}.log" 2>&1; then
     fail "${name}: the build succeeded"
   elif grep -Eq "${pattern}" "${work}/bad-${name}.log"; then
     pass "${name}: $(grep -Eo "${pattern}.*" "${work}/bad-${name}.log" | head -1 | cut -c1-160)"
@@ -500,7 +509,6 @@ expect_failure() {
     tail -20 "${work}/bad-${name}.log" >&2
     fail "${name}: failed without '${pattern}'"
   fi
-  git -C "${co}" checkout -q -- examples/baton-example/BUILD.bazel
 }
 
 # executed LOG: the mnemonics of the spawns Bazel ran (not cache hits), from
@@ -609,6 +617,27 @@ connector_release(
     org = "ConductorOne",
     repo = "baton-example",
 )' //:bad_release
+  # Downloads without a pinned sha256 fail before downloading, saying what to pin.
+  expect_workspace_failure unpinned-go-sdk \
+    'no sha256 pinned for go1\.26\.7 on [a-z]+-[a-z0-9]+; relkit pins go[0-9.]+\. For go1\.26\.7, pin the sha256' \
+    's/^relkit_dependencies()$/relkit_dependencies(go_version = "1.26.7")/'
+  expect_workspace_failure unpinned-relkit \
+    'no sha256 pinned for relkit v9\.9\.9 on [a-z]+-[a-z0-9]+\. Pin the sha256 of https://github\.com/relkit/relkit/releases/download/v9\.9\.9/' \
+    's/"relkit_dependencies")$/"relkit_dependencies", "relkit_prebuilt")/
+s/^relkit_dependencies()$/relkit_prebuilt(name = "relkit_bin", version = "v9.9.9")\nrelkit_dependencies(prebuilt_relkit = "relkit_bin")/'
+}
+
+# expect_workspace_failure NAME PATTERN SED-SCRIPT: with SED-SCRIPT applied to
+# the example's WORKSPACE.bazel, the build must fail with a message matching
+# PATTERN. It runs in an output base of its own, which keeps ob-a's
+# repositories, and moves no convenience symlinks.
+expect_workspace_failure() {
+  local co ob=${work}/ob-$1
+  co=$(checkout a)
+  sed -i "$3" "${co}/examples/baton-example/WORKSPACE.bazel"
+  build_must_fail "$1" "$2" "${ob}" "${co}/examples/baton-example" --symlink_prefix=/ //:release
+  bazel_in "${ob}" "${co}/examples/baton-example" shutdown >/dev/null 2>&1 || true
+  git -C "${co}" checkout -q -- examples/baton-example/WORKSPACE.bazel
 }
 
 # After a change to one relkit .go file, a warm rebuild recompiles that

@@ -122,6 +122,21 @@ func TestTagLabelsResolveInTheirModule(t *testing.T) {
 	}
 }
 
+// A connector may build with a Go release relkit does not pin, giving its sha256s.
+func TestUserPinsAnotherGo(t *testing.T) {
+	g, err := userGraph(t, `go_release.sdk(version = "1.26.9", sha256s = {"linux-amd64": "`+strings.Repeat("0", 64)+`"})`+"\n", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdk := g.repos["relkit_go_sdk"].attrs
+	if sdk["version"] != starlark.String("1.26.9") {
+		t.Errorf("relkit_go_sdk version = %v, want 1.26.9", sdk["version"])
+	}
+	if d, ok := sdk["sha256s"].(*starlark.Dict); !ok || d.Len() != 1 {
+		t.Errorf("relkit_go_sdk sha256s = %v, want the pinned one", sdk["sha256s"])
+	}
+}
+
 // The check finds the mistakes Bazel 7/8 would stop at, and says where.
 func TestFindsMistakes(t *testing.T) {
 	for _, tc := range []struct {
