@@ -365,36 +365,61 @@ func (e *extensionDef) moduleValue(m *module) (starlark.Value, error) {
 }
 
 func (t *tagClass) tag(m *module, tc *tagCall) (starlark.Value, error) {
+	values, err := bindAttrs(t.attrs, tc.kwargs, func(s starlark.String) (starlark.Value, error) {
+		ref, rest, err := m.resolve(string(s))
+		if err != nil {
+			return nil, err
+		}
+		return &labelValue{opaque: "Label", repo: ref, target: rest}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return starlarkstruct.FromStringDict(starlark.String("tag"), values), nil
+}
+
+// bindAttrs checks keyword arguments against attribute definitions, as Bazel
+// does for tags and repository rules, and returns every attribute's value,
+// defaults filled in. Private attributes (_name) cannot be set; None means
+// the default. label, if set, converts a string given to a label attribute.
+func bindAttrs(attrs map[string]*attrDef, kwargs []starlark.Tuple, label func(starlark.String) (starlark.Value, error)) (starlark.StringDict, error) {
 	values := starlark.StringDict{}
-	for _, kv := range tc.kwargs {
+	for _, kv := range kwargs {
 		name := string(kv[0].(starlark.String))
-		a, ok := t.attrs[name]
-		if !ok {
-			return nil, fmt.Errorf("no attribute %q (it has %s)", name, strings.Join(sortedKeys(t.attrs), ", "))
+		a, ok := attrs[name]
+		if !ok || strings.HasPrefix(name, "_") {
+			var public []string
+			for _, n := range sortedKeys(attrs) {
+				if !strings.HasPrefix(n, "_") {
+					public = append(public, n)
+				}
+			}
+			return nil, fmt.Errorf("no attribute %q (it has %s)", name, strings.Join(public, ", "))
 		}
 		if err := checkAttrValue(a.kind, kv[1]); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		v := kv[1]
-		if s, ok := v.(starlark.String); ok && a.kind == "label" {
-			ref, rest, err := m.resolve(string(s))
-			if err != nil {
+		if s, ok := v.(starlark.String); ok && a.kind == "label" && label != nil {
+			var err error
+			if v, err = label(s); err != nil {
 				return nil, fmt.Errorf("%s: %w", name, err)
 			}
-			v = &labelValue{opaque: "Label", repo: ref, target: rest}
 		}
-		values[name] = v
+		if v != starlark.None {
+			values[name] = v
+		}
 	}
-	for name, a := range t.attrs {
+	for _, name := range sortedKeys(attrs) {
 		if _, ok := values[name]; ok {
 			continue
 		}
-		if a.mandatory {
+		if attrs[name].mandatory {
 			return nil, fmt.Errorf("missing mandatory attribute %q", name)
 		}
-		values[name] = a.def
+		values[name] = attrs[name].def
 	}
-	return starlarkstruct.FromStringDict(starlark.String("tag"), values), nil
+	return values, nil
 }
 
 // labelValue is a label resolved in the module that wrote it.
@@ -434,23 +459,13 @@ func (r *repoRule) CallInternal(thread *starlark.Thread, args starlark.Tuple, kw
 	if len(args) > 0 {
 		return nil, errors.New("repository rules take keyword arguments only")
 	}
-	call := &repoCall{rule: r, attrs: map[string]starlark.Value{}, pos: callerPos(thread)}
 	name := ""
+	var rest []starlark.Tuple
 	for _, kv := range kwargs {
-		key := string(kv[0].(starlark.String))
-		if key == "name" {
+		if kv[0] == starlark.String("name") {
 			name, _ = starlark.AsString(kv[1])
-			continue
-		}
-		a, ok := r.attrs[key]
-		if !ok || strings.HasPrefix(key, "_") {
-			return nil, fmt.Errorf("repository rule has no public attribute %q", key)
-		}
-		if err := checkAttrValue(a.kind, kv[1]); err != nil {
-			return nil, fmt.Errorf("attribute %s: %w", key, err)
-		}
-		if kv[1] != starlark.None {
-			call.attrs[key] = kv[1]
+		} else {
+			rest = append(rest, kv)
 		}
 	}
 	if name == "" {
@@ -459,15 +474,10 @@ func (r *repoRule) CallInternal(thread *starlark.Thread, args starlark.Tuple, kw
 	if prev := run.repos[name]; prev != nil {
 		return nil, fmt.Errorf("repository %s declared twice (first at %s)", name, prev.pos)
 	}
-	for key, a := range r.attrs {
-		if _, ok := call.attrs[key]; ok {
-			continue
-		}
-		if a.mandatory {
-			return nil, fmt.Errorf("repository %s: missing mandatory attribute %q", name, key)
-		}
-		call.attrs[key] = a.def
+	attrs, err := bindAttrs(r.attrs, rest, nil)
+	if err != nil {
+		return nil, fmt.Errorf("repository %s: %w", name, err)
 	}
-	run.repos[name] = call
+	run.repos[name] = &repoCall{rule: r, attrs: attrs, pos: callerPos(thread)}
 	return starlark.None, nil
 }
