@@ -11,7 +11,9 @@
 # subjects, identical bytes in both trees, the linux/amd64 binary against a
 # plain `go build`, and the tree against scripts/build-example-tree.sh's (no Bazel)
 # and against a build with a prebuilt relkit, as connector repositories use.
-# Checks provenance's builder.id with and without the release workflow's stamp
+# The second checkout, the prebuilt build and the Starlark tests run with the
+# incompatible flags later Bazels turn on (later_bazel_flags), and the
+# //:publish launcher in Bazel 8's runfiles layout. Checks provenance's builder.id with and without the release workflow's stamp
 # keys, that a new wixl version rebuilds the installers, measures an nginx
 # remote cache on 127.0.0.1, and checks that bad inputs fail early with a
 # message naming the attribute.
@@ -66,6 +68,30 @@ release_flags=(
   "--sandbox_writable_path=${gocache}"
 )
 
+# Bazel 4.2's incompatible flags that later Bazels turn on: defaults of
+# Bazel 7 and 8 (Starlark semantics, visibility, Bazel 8's runfiles layout
+# without external/), and a few stricter ones not flipped yet. Bazel 4.2 is
+# all CI has; with these, what Bazel 7/8 would reject in relkit's rules
+# fails here too. Newer Bazels drop some of these flags once flipped, so
+# they stay out of the .bazelrc files users copy.
+later_bazel_flags=(
+  --incompatible_config_setting_private_default_visibility
+  --incompatible_disable_depset_items
+  --incompatible_disable_target_provider_fields
+  --incompatible_disallow_empty_glob
+  --incompatible_disallow_struct_provider_syntax
+  --incompatible_enforce_config_setting_visibility
+  --incompatible_exclusive_test_sandboxed
+  --incompatible_no_implicit_file_export
+  --incompatible_no_rule_outputs_param
+  --incompatible_remote_results_ignore_disk
+  --incompatible_struct_has_no_methods
+  --incompatible_top_level_aspects_require_providers
+  --incompatible_use_platforms_repo_for_constraints
+  --incompatible_visibility_private_attributes_at_definition
+  --nolegacy_external_runfiles
+)
+
 # build_release CHECKOUT OUTPUT_BASE LOG [ARGS...]: builds the example's
 # //:release, copies the tree to CHECKOUT.tree, and prints the seconds taken.
 build_release() {
@@ -106,8 +132,8 @@ step_lint() {
 
 step_unit() {
   log "Starlark unit and analysis tests"
-  if bazel_in "${work}/ob-unit" "$(checkout unit)" test --config=ci //rules/tests:starlark_tests >"${work}/unit.log" 2>&1; then
-    pass "bazel test //rules/tests:starlark_tests ($(grep -c PASSED "${work}/unit.log") targets)"
+  if bazel_in "${work}/ob-unit" "$(checkout unit)" test --config=ci "${later_bazel_flags[@]}" //rules/tests:starlark_tests >"${work}/unit.log" 2>&1; then
+    pass "bazel test //rules/tests:starlark_tests ($(grep -c PASSED "${work}/unit.log") targets, later Bazels' semantics)"
   else
     tail -40 "${work}/unit.log" >&2
     fail "starlark tests; log: ${work}/unit.log"
@@ -363,6 +389,38 @@ check_script_tree() {
   fi
 }
 
+# check_publish_launcher CHECKOUT OUTPUT_BASE: in Bazel 8's runfiles layout
+# (no external/ in the main repository's tree), the example's //:publish
+# launcher finds relkit and the release tree: relkit publish gets past
+# "check tree" and stops at "check published", the first step that needs the
+# bucket. Its S3 endpoint is unreachable, in a network namespace of its own,
+# so nothing leaves the machine.
+check_publish_launcher() {
+  local co=$1 ob=$2 launcher=${work}/publish-launcher.sh out runfiles
+  if ! bazel_in "${ob}" "${co}/examples/baton-example" run "${release_flags[@]}" "${later_bazel_flags[@]}" \
+    --script_path="${launcher}" //:publish >"${work}/publish-launcher.log" 2>&1; then
+    tail -20 "${work}/publish-launcher.log" >&2
+    fail "bazel run //:publish with later Bazels' semantics; log: ${work}/publish-launcher.log"
+    return
+  fi
+  runfiles=${co}/examples/baton-example/bazel-bin/publish.sh.runfiles
+  if [ -e "${runfiles}/baton_example/external" ] || [ ! -d "${runfiles}/relkit" ]; then
+    fail "//:publish runfiles are not in Bazel 8's layout: $(ls "${runfiles}" "${runfiles}/baton_example" | tr '\n' ' ')"
+    return
+  fi
+  mkdir -p "${work}/publish-home"
+  out=$(unshare --net env -i PATH=/usr/bin:/bin HOME="${work}/publish-home" \
+    AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 "${launcher}" \
+    --bucket test --base-url "${BASE_URL}" --s3-endpoint http://127.0.0.1:9 --s3-path-style \
+    --sign none --verify=false 2>&1) || true
+  if grep -q '^relkit publish: check published: ' <<<"${out}"; then
+    pass "bazel run //:publish in Bazel 8's runfiles layout: relkit found, tree checked"
+  else
+    echo "${out}" | tail -20 >&2
+    fail "the //:publish launcher in Bazel 8's runfiles layout did not get to \"check published\""
+  fi
+}
+
 step_release() {
   log "release tree from two checkouts"
   local a b ta tb
@@ -382,11 +440,12 @@ step_release() {
     fail "provenance builder.id is ${builder}, want ${LOCAL_BUILDER} without workflow stamp keys"
   fi
 
-  tb=$(build_release "${b}" "${work}/ob-b" "${work}/b.log") || {
-    fail "bazel build //:release in ${b}"
+  # The same tree, whatever the path, output base and Bazel semantics.
+  tb=$(build_release "${b}" "${work}/ob-b" "${work}/b.log" "${later_bazel_flags[@]}") || {
+    fail "bazel build //:release in ${b} with later Bazels' semantics"
     return
   }
-  pass "bazel build //:release (checkout b, other path and output base) in ${tb}s"
+  pass "bazel build //:release (checkout b: other path and output base, later Bazels' semantics) in ${tb}s"
   if diff <(cd "${a}.tree" && find . -type f | sort | xargs sha256sum) \
     <(cd "${b}.tree" && find . -type f | sort | xargs sha256sum) >"${work}/tree.diff"; then
     pass "both trees are identical ($(find "${a}.tree" -type f | wc -l) files, sha256 each)"
@@ -394,6 +453,8 @@ step_release() {
     cat "${work}/tree.diff" >&2
     fail "the trees of the two checkouts differ"
   fi
+
+  check_publish_launcher "${b}" "${work}/ob-b"
 
   # Anyone can rebuild the linux/amd64 binary without Bazel.
   local commit date plain
@@ -441,11 +502,11 @@ step_prebuilt() {
     fail "a prebuilt relkit for the example"
     return
   fi
-  t=$(build_release "${co}" "${work}/ob-prebuilt" "${work}/prebuilt.log") || {
-    fail "bazel build //:release with a prebuilt relkit"
+  t=$(build_release "${co}" "${work}/ob-prebuilt" "${work}/prebuilt.log" "${later_bazel_flags[@]}") || {
+    fail "bazel build //:release with a prebuilt relkit and later Bazels' semantics"
     return
   }
-  pass "bazel build //:release with a prebuilt relkit in ${t}s"
+  pass "bazel build //:release with a prebuilt relkit (later Bazels' semantics) in ${t}s"
   if [ -e "${work}/ob-prebuilt/external/relkit_go_sdk/builder" ] || ! grep -q '"action-helper"' "${work}/ob-prebuilt/external/relkit_go_sdk/BUILD.bazel"; then
     fail "the Go SDK repository compiled an action helper although a prebuilt relkit was given"
   else
