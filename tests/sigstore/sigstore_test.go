@@ -358,6 +358,27 @@ func TestKeylessSigning(t *testing.T) {
 			t.Errorf("re-run wrote files:\n%s", out)
 		}
 	})
+
+	// A token for another ref certifies the same workflow, but the source
+	// it names is not the release's: a re-run with it keeps nothing, and a
+	// re-run with the right token keeps nothing it made.
+	t.Run("another ref keeps nothing", func(t *testing.T) {
+		manifest := filepath.Join(dir, sign.ManifestFile)
+		for _, ref := range []string{"refs/heads/main", sourceRef} {
+			tok := writeToken(t, e.token(t, url.Values{"ref": {ref}}))
+			out, err := e.relkitSign(t, nil, "--json", "--identity-token-file", tok, dir)
+			if err != nil {
+				t.Fatalf("relkit sign with a token for %s: %v\n%s", ref, err, out)
+			}
+			if !strings.Contains(out, `"kept": []`) {
+				t.Errorf("a token for %s kept bundles of another ref:\n%s", ref, out)
+			}
+			err = e.cosignVerify(t, append([]string{"verify-blob", "--bundle", manifest + sign.BundleSuffix}, append(e.exactIdentity(), manifest)...)...)
+			if (err == nil) != (ref == sourceRef) {
+				t.Errorf("signed with a token for %s: cosign verify-blob bound to %s: %v", ref, sourceRef, err)
+			}
+		}
+	})
 }
 
 // verifyDetached checks name.sig and name.cert with cosign's flags for

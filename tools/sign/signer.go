@@ -98,7 +98,11 @@ func NewKeyless(ctx context.Context, inst *Instance, token string) (Signer, erro
 	opts.CertificateProvider = fixedCertificate(der)
 	opts.CertificateProviderOptions = &sigsign.CertificateProviderOptions{}
 	opts.TrustedRoot = inst.TrustedRoot
-	policy := Policy{Issuer: summary.Issuer, Identity: summary.SubjectAlternativeName}
+	// Bundles a re-run keeps must name this certificate's source too: one
+	// made with a token for another ref carries the same workflow identity
+	// but fails verification bound to the release's repository and tag.
+	policy := Policy{Issuer: summary.Issuer, Identity: summary.SubjectAlternativeName,
+		Repository: summary.Extensions.GithubWorkflowRepository, Ref: summary.Extensions.GithubWorkflowRef}
 	return &signer{keypair: keypair, opts: opts, trusted: inst.TrustedRoot, policy: policy}, nil
 }
 
