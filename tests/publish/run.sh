@@ -42,16 +42,39 @@ set -a; . "$stack_dir/env"; set +a
 base=$RELKIT_BASE_URL/releases/$ORG/$REPO/$TAG
 archive=$REPO-$TAG-linux-amd64.tar.gz
 
-# Resume on a fresh machine: remove what a run killed before the manifest
-# had not uploaded yet, and the work directory with the signatures. Keyless
-# signing cannot make the same .sig bytes again, so the re-run must keep the
-# published bundles and derive identical side files.
+# s3_delete KEY: removes an object of the release, as no publish would.
 s3_delete() {
 	in_stack curl -sS -f -o /dev/null -X DELETE --aws-sigv4 "aws:amz:$AWS_REGION:s3" \
 		--user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
 		-H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
 		"$RELKIT_S3_ENDPOINT/$RELKIT_BUCKET/releases/$ORG/$REPO/$TAG/$1"
 }
+
+# A release workflow started from a branch gets an identity token for that
+# ref, and verification bound to the tag refuses what it signs. With
+# manifest.json and its signature files gone, as after a crash just before
+# them, such a run on a fresh runner (no work directory) signs manifest.json
+# anew: it must stop before uploading, or the release would be complete,
+# write-once and unverifiable. Publishing again with the right token then
+# completes it from the same work directory.
+for f in manifest.json manifest.json.sig manifest.json.cert manifest.json.sigstore.json; do
+	s3_delete "$f" || fail "delete $f"
+done
+rm -rf "dist/publish/$ORG/$REPO/$TAG"
+if TOKEN_REF=refs/heads/main testing/release-example >"$work/wrong-ref.log" 2>&1; then
+	fail "publish accepted a token for refs/heads/main"
+fi
+grep -q "check signed tree: manifest.json.sigstore.json would fail verification, so nothing is uploaded" "$work/wrong-ref.log" ||
+	{ tail -n 20 "$work/wrong-ref.log" >&2; fail "a token for another ref: no check signed tree error"; }
+in_stack curl -sf -o /dev/null "$base/manifest.json" && fail "a token for another ref: manifest.json was uploaded"
+testing/release-example >"$work/right-ref.log" 2>&1 || { tail -n 40 "$work/right-ref.log" >&2; fail "publish after a token for another ref"; }
+grep -q "checks passed" "$work/right-ref.log" || fail "publish after a token for another ref did not verify"
+pass "a token for another ref fails before any upload; the right one then completes the release"
+
+# Resume on a fresh machine: remove what a run killed before the manifest
+# had not uploaded yet, and the work directory with the signatures. Keyless
+# signing cannot make the same .sig bytes again, so the re-run must keep the
+# published bundles and derive identical side files.
 for f in manifest.json manifest.json.sig manifest.json.cert "$archive.sig" "$archive.cert"; do
 	s3_delete "$f" || fail "delete $f"
 done

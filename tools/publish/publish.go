@@ -20,7 +20,9 @@
 //	sign              Sigstore signatures and attestation bundles, for
 //	                  the images too
 //	check signed tree every URL in the manifest names a file about to be
-//	                  uploaded, with the hash and size the manifest says
+//	                  uploaded, with the hash and size the manifest says,
+//	                  and manifest.json's signature passes the check the
+//	                  verify step makes (see Options.CheckSignature)
 //	upload artifacts  every artifact and its side files, in parallel
 //	upload checksums  the checksums file and its side files
 //	push images       each image under its tag, with its provenance, SBOM
@@ -103,6 +105,12 @@ type Options struct {
 	Images ImageOptions
 	// Verify checks the published release at its manifest URL; nil skips.
 	Verify func(ctx context.Context, manifestURL string) error
+	// CheckSignature checks a staged file against its Sigstore bundle with
+	// the identity Verify demands; nil skips. Run checks manifest.json's
+	// before uploading anything: a signer Verify would refuse (an identity
+	// token for another ref or repository) must fail the release while the
+	// write-once bucket still holds nothing of it.
+	CheckSignature func(data, bundle []byte) error
 
 	Jobs    int           // concurrent uploads; 0 means 8
 	LockTTL time.Duration // 0 means 30 minutes
@@ -577,9 +585,31 @@ func (r *run) checkSigned(ctx context.Context) error {
 		slices.Sort(missing)
 		return fmt.Errorf("the manifest names files the signed tree lacks: %s", strings.Join(slices.Compact(missing), ", "))
 	}
+	if r.CheckSignature != nil {
+		if err := r.checkManifestSignature(); err != nil {
+			return err
+		}
+	}
 	r.manifest, r.plan = m, p
 	if extra := r.unpublished(files); len(extra) > 0 {
 		r.logf("not published (not part of the release): %s", strings.Join(extra, ", "))
+	}
+	return nil
+}
+
+// checkManifestSignature runs CheckSignature on the staged manifest.json and
+// its bundle, the signature a verification of the release starts from.
+func (r *run) checkManifestSignature() error {
+	data, err := os.ReadFile(filepath.Join(r.stage, ManifestFile))
+	if err != nil {
+		return err
+	}
+	b, err := os.ReadFile(filepath.Join(r.stage, ManifestFile+bundleSuffix))
+	if err != nil {
+		return err
+	}
+	if err := r.CheckSignature(data, b); err != nil {
+		return fmt.Errorf("%s%s would fail verification, so nothing is uploaded: %w; sign with the identity verification expects (an identity token for the release's repository and tag)", ManifestFile, bundleSuffix, err)
 	}
 	return nil
 }

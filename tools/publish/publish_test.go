@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -258,6 +259,44 @@ func TestPublishNeedsSignatures(t *testing.T) {
 	var se *publish.StepError
 	if !errors.As(err, &se) || se.Step != "check signed tree" || !strings.Contains(err.Error(), ".sig is missing") {
 		t.Fatalf("unsigned tree: %v", err)
+	}
+}
+
+// A signature the verify step would refuse, such as one made with an
+// identity token for another ref, fails the release before any upload:
+// the write-once bucket keeps nothing that cannot be replaced.
+func TestPublishChecksTheSignerBeforeUploading(t *testing.T) {
+	e := newEnv(t)
+	o := e.options(t, buildTree(t, e.base, "linux archive"))
+	var checked []string
+	o.CheckSignature = func(data, bundle []byte) error {
+		checked = append(checked, string(bundle))
+		if !bytes.Contains(data, []byte(`"assets"`)) {
+			t.Errorf("checked %q, want manifest.json", data)
+		}
+		return errors.New("certificate identity is refs/heads/main, want refs/tags/v1.2.3")
+	}
+	_, err := publish.Run(context.Background(), o)
+	var se *publish.StepError
+	if !errors.As(err, &se) || se.Step != "check signed tree" || !strings.Contains(err.Error(), "refs/heads/main") ||
+		!strings.Contains(err.Error(), "nothing is uploaded") {
+		t.Fatalf("publish with a refused signer: %v; want a check signed tree error naming the identity", err)
+	}
+	if want := []string{"signature of manifest.json.sigstore.json"}; !slices.Equal(checked, want) {
+		t.Errorf("checked bundles %q, want %q", checked, want)
+	}
+	keys, err := e.store.List(context.Background(), "releases/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) > 0 {
+		t.Errorf("uploaded although the signature would not verify: %q", keys)
+	}
+
+	// The same tree with a signer verification accepts is published.
+	o.CheckSignature = func(data, bundle []byte) error { return nil }
+	if _, err := publish.Run(context.Background(), o); err != nil {
+		t.Fatal(err)
 	}
 }
 

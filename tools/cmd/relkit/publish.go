@@ -85,8 +85,12 @@ nothing; a re-run reuses the bundles already attached.
 ` + codesignHelp + `
 
 Signing (--sign): keyless (Fulcio certificate from an OIDC token: GitHub
-Actions or --identity-token-file), key (--key/--key-env), or none (DIR is
-already signed). Registry: --registry-url; the token is read from
+Actions or --identity-token-file), key (--signing-key/--signing-key-env), or
+none (DIR is already signed). With --verify (the default), manifest.json's
+signature must pass the identity check of the verify step before anything
+is uploaded, so an identity token for another repository or ref (a release
+workflow started from a branch) fails with nothing published.
+Registry: --registry-url; the token is read from
 --registry-token-file, else $REGISTRY_API_TOKEN, else GitHub Actions OIDC
 with audience connector-registry. On failure an alert goes to
 --notify-webhook and/or Datadog (--notify-datadog); it never changes the
@@ -199,6 +203,13 @@ Example (the local stack):
 				v, err := signer.verifier(org, repo, t)
 				if err != nil {
 					return err
+				}
+				o.CheckSignature = func(data, b []byte) error {
+					bundle, err := sign.ReadBundle(b)
+					if err != nil {
+						return err
+					}
+					return v.VerifyBlob(bundle, data)
 				}
 				o.Verify = func(ctx context.Context, url string) error {
 					rep, err := verify.Release(ctx, verify.Options{ManifestURL: url, Org: org, Repo: repo, Tag: tag,
