@@ -14,7 +14,8 @@
 // and every artifact with an SPDX document <file>.sbom.json gets
 // <file>.sbom.sigstore.json. All digests are checked before anything is
 // signed, nothing is written unless everything was signed, and bundles
-// still valid for the same bytes and signer are kept on a re-run.
+// still valid for the same bytes and signer are kept on a re-run (keyless:
+// the same issuer, workflow identity, and GitHub repository and ref).
 //
 // SignAttestations signs other in-toto statements into DSSE bundles, such
 // as those about container images, keeping a bundle already written or
