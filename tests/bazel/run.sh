@@ -13,10 +13,11 @@
 # and against a build with a prebuilt relkit, as connector repositories use.
 # The second checkout, the prebuilt build and the Starlark tests run with the
 # incompatible flags later Bazels turn on (later_bazel_flags), and the
-# //:publish launcher in Bazel 8's runfiles layout. Checks provenance's builder.id with and without the release workflow's stamp
-# keys, that a new wixl version rebuilds the installers, measures an nginx
-# remote cache on 127.0.0.1, and checks that bad inputs fail early with a
-# message naming the attribute.
+# //:publish launcher in Bazel 8's runfiles layout. Checks provenance's
+# builder.id with and without the release workflow's stamp keys, that a new
+# wixl version rebuilds the installers, measures an nginx remote cache on
+# 127.0.0.1, and checks that bad inputs fail early with a message naming the
+# attribute.
 #
 # Environment:
 #   BAZEL                 Bazel 4 binary (default bazel-4)
