@@ -21,6 +21,10 @@ type Inputs struct {
 	MSIWXSPath         string
 	// RepoRoot, when set, is where every named file must exist.
 	RepoRoot string
+	// SourceRef, when set, is the git ref the release run started from
+	// (GitHub's GITHUB_REF). Keyless signatures name it and verification
+	// accepts only the tag's ref, so any other ref is refused up front.
+	SourceRef string
 }
 
 // Validate checks every input and returns all problems at once, joined.
@@ -36,6 +40,10 @@ func (in Inputs) Validate() error {
 	if tagErr == nil && in.MSI {
 		_, err := tag.MSIVersion()
 		add(err)
+	}
+	if tagErr == nil && in.SourceRef != "" && in.SourceRef != tag.Ref() {
+		add(fmt.Errorf("source-ref: the run started from %s, but a release's signatures must name %s, the only ref verification accepts: "+
+			"start the release from the tag (push it, publish a GitHub release for it, or dispatch the workflow with the tag as its ref)", in.SourceRef, tag.Ref()))
 	}
 	if in.DockerfileTemplate != "" {
 		add(errors.New("dockerfile-template: relkit builds images without a Docker engine, so Dockerfiles are not used; set extra files, env, workdir, user and entrypoint on the oci_image_attested rule instead"))

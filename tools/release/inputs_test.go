@@ -48,6 +48,29 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	}
 }
 
+func TestValidateSourceRef(t *testing.T) {
+	if err := (Inputs{Tag: "v1.2.3", SourceRef: "refs/tags/v1.2.3"}).Validate(); err != nil {
+		t.Fatalf("the tag's own ref is refused: %v", err)
+	}
+	for _, ref := range []string{"refs/heads/main", "refs/tags/v1.2.4", "refs/tags/v1.2.3-rc.1", "v1.2.3", "refs/pull/7/merge"} {
+		err := Inputs{Tag: "v1.2.3", SourceRef: ref}.Validate()
+		if err == nil {
+			t.Errorf("source ref %q accepted for tag v1.2.3", ref)
+			continue
+		}
+		for _, want := range []string{"source-ref: the run started from " + ref, "must name refs/tags/v1.2.3", "start the release from the tag"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("source ref %q: error lacks %q: %v", ref, want, err)
+			}
+		}
+	}
+	// A bad tag is reported once, not again as a ref mismatch.
+	err := Inputs{Tag: "1.2.3", SourceRef: "refs/tags/1.2.3"}.Validate()
+	if err == nil || strings.Contains(err.Error(), "source-ref") {
+		t.Errorf("Validate() = %v, want only the tag's error", err)
+	}
+}
+
 func TestValidateMSIRange(t *testing.T) {
 	err := Inputs{Tag: "v1.300.0", MSI: true}.Validate()
 	if err == nil || !strings.Contains(err.Error(), "minor 300 exceeds 255") {

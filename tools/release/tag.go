@@ -100,6 +100,10 @@ func checkPrereleaseID(id string) error {
 // String returns the tag form, e.g. "v1.2.3-rc.1".
 func (t Tag) String() string { return "v" + t.Version() }
 
+// Ref returns the tag's git ref, e.g. "refs/tags/v1.2.3-rc.1": the source ref
+// a release's keyless signatures must name.
+func (t Tag) Ref() string { return "refs/tags/" + t.String() }
+
 // Version returns the tag without its "v", e.g. "1.2.3-rc.1".
 func (t Tag) Version() string {
 	v := fmt.Sprintf("%d.%d.%d", t.Major, t.Minor, t.Patch)

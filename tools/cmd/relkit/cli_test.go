@@ -51,8 +51,12 @@ func TestValidateInputsReportsAll(t *testing.T) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
 	}
-	if code, _, _ := relkit("validate-inputs", "--tag", "v1.0.0", "--msi"); code != 0 {
+	if code, _, _ := relkit("validate-inputs", "--tag", "v1.0.0", "--msi", "--source-ref", "refs/tags/v1.0.0"); code != 0 {
 		t.Fatalf("valid inputs: exit %d", code)
+	}
+	if code, _, errOut := relkit("validate-inputs", "--tag", "v1.0.0", "--source-ref", "refs/heads/main"); code != 1 ||
+		!strings.Contains(errOut, "source-ref: the run started from refs/heads/main") {
+		t.Fatalf("branch source ref: exit %d, stderr %q", code, errOut)
 	}
 	if code, _, _ := relkit("validate-inputs"); code != 2 {
 		t.Fatalf("no --tag: exit %d, want 2", code)

@@ -25,8 +25,14 @@ limits (major and minor 0-255, patch 0-65535). Paths must be relative, free of
 "..", use only [A-Za-z0-9._/-], and exist under --repo-root when it is given.
 No GoReleaser Pro key or other secret is needed.
 
-Example:
-  relkit validate-inputs --tag v1.2.3-rc.1 --msi --msi-wxs-path build/app.wxs --repo-root .`,
+--source-ref is the git ref the release run started from (in GitHub Actions,
+$GITHUB_REF). Keyless signatures name that ref, and relkit verify accepts only
+refs/tags/TAG, so a run started from a branch would build and sign a release
+nobody can verify; it is refused here instead, before anything is built.
+
+Examples:
+  relkit validate-inputs --tag v1.2.3-rc.1 --msi --msi-wxs-path build/app.wxs --repo-root .
+  relkit validate-inputs --tag "$TAG" --source-ref "$GITHUB_REF"`,
 		Flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&in.Tag, "tag", "", "release tag, e.g. v1.2.3 (required)")
 			fs.BoolVar(&in.Lambda, "lambda", false, "the release includes the Lambda image")
@@ -36,6 +42,7 @@ Example:
 			fs.StringVar(&in.DockerExtraFiles, "docker-extra-files", "", "comma-separated extra image files (not supported: use the image rule's extra_files)")
 			fs.StringVar(&in.MSIWXSPath, "msi-wxs-path", "", "repository-relative path of a custom WiX template")
 			fs.StringVar(&in.RepoRoot, "repo-root", "", "repository root under which named files must exist")
+			fs.StringVar(&in.SourceRef, "source-ref", "", "git ref the release run started from, e.g. $GITHUB_REF; must be refs/tags/TAG")
 		},
 		Run: func(_ context.Context, env *cli.Env, args []string) error {
 			if len(args) > 0 {

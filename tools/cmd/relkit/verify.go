@@ -88,7 +88,7 @@ func (s *signerFlags) verifier(org, repo string, tag release.Tag) (*sign.Verifie
 		p.Repository = org + "/" + repo
 	}
 	if p.Ref == "" {
-		p.Ref = "refs/tags/" + tag.String()
+		p.Ref = tag.Ref()
 	}
 	return sign.NewVerifier(trusted, p)
 }
