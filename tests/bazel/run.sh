@@ -12,8 +12,8 @@
 # plain `go build`, and the tree against scripts/build-example-tree.sh's (no Bazel)
 # and against a build with a prebuilt relkit, as connector repositories use.
 # The second checkout, the prebuilt build and the Starlark tests run with the
-# incompatible flags later Bazels turn on (later_bazel_flags), and the
-# //:publish launcher in Bazel 8's runfiles layout. Checks provenance's
+# incompatible flags later Bazels turn on and an empty /tmp in each sandbox
+# (later_bazel_flags), and the //:publish launcher in Bazel 8's runfiles layout. Checks provenance's
 # builder.id with and without the release workflow's stamp keys, that a new
 # wixl version rebuilds the installers, measures an nginx remote cache on
 # 127.0.0.1, and checks that bad inputs fail early with a message naming the
@@ -21,7 +21,8 @@
 #
 # Environment:
 #   BAZEL                 Bazel 4 binary (default bazel-4)
-#   RELKIT_TEST_WORK      work directory to keep (default: a fresh temp dir, removed)
+#   RELKIT_TEST_WORK      work directory to keep, outside /tmp (default: a fresh
+#                         one under /var/tmp, removed)
 #   RELKIT_TEST_GOCACHE   Go build cache the builds share (default: a fresh one,
 #                         so the first build is cold)
 #   RELKIT_GOMODCACHE     module cache the Go module repositories reuse
@@ -41,9 +42,17 @@ LOCAL_BUILDER=https://relkit.dev/provenance/local-builder/v1
 # shellcheck source=tests/bazel/lib.sh
 . "${root}/tests/bazel/lib.sh"
 
+# Outside /tmp: the builds with later Bazels' semantics mount an empty /tmp
+# in each sandbox, which would hide checkouts and output bases under it.
 work=${RELKIT_TEST_WORK:-}
+case "$(realpath -m "${work:-/var/tmp}")/" in
+/tmp/*)
+  echo "RELKIT_TEST_WORK=${work} lies under /tmp; pick a directory elsewhere (later Bazels' sandboxes get an empty /tmp)" >&2
+  exit 2
+  ;;
+esac
 if [ -z "${work}" ]; then
-  work=$(mktemp -d /tmp/relkit-bazel-test.XXXXXX)
+  work=$(mktemp -d /var/tmp/relkit-bazel-test.XXXXXX)
   trap 'cleanup; rm -rf "${work}"' EXIT
 else
   mkdir -p "${work}"
@@ -74,8 +83,11 @@ release_flags=(
 # without external/), and a few stricter ones not flipped yet. Bazel 4.2 is
 # all CI has; with these, what Bazel 7/8 would reject in relkit's rules
 # fails here too. Newer Bazels drop some of these flags once flipped, so
-# they stay out of the .bazelrc files users copy.
+# they stay out of the .bazelrc files users copy. The tmpfs on /tmp stands
+# in for Bazel 7's hermetic /tmp: no action may count on files another left
+# there, nor share a cache through it.
 later_bazel_flags=(
+  --sandbox_tmpfs_path=/tmp
   --incompatible_config_setting_private_default_visibility
   --incompatible_disable_depset_items
   --incompatible_disable_target_provider_fields
