@@ -42,7 +42,7 @@ func (in Inputs) Validate() error {
 		add(err)
 	}
 	if tagErr == nil && in.SourceRef != "" && in.SourceRef != tag.Ref() {
-		add(fmt.Errorf("source-ref: the run started from %s, but a release's signatures must name %s, the only ref verification accepts: "+
+		add(fmt.Errorf("source-ref: the run started from %s, but a release's signatures must name %s, the ref verification expects: "+
 			"start the release from the tag (push it, publish a GitHub release for it, or dispatch the workflow with the tag as its ref)", in.SourceRef, tag.Ref()))
 	}
 	if in.DockerfileTemplate != "" {

@@ -26,9 +26,9 @@ limits (major and minor 0-255, patch 0-65535). Paths must be relative, free of
 No GoReleaser Pro key or other secret is needed.
 
 --source-ref is the git ref the release run started from (in GitHub Actions,
-$GITHUB_REF). Keyless signatures name that ref, and relkit verify accepts only
+$GITHUB_REF). Keyless signatures name that ref, and relkit verify expects
 refs/tags/TAG, so a run started from a branch would build and sign a release
-nobody can verify; it is refused here instead, before anything is built.
+that fails verification; it is refused here instead, before anything is built.
 
 Examples:
   relkit validate-inputs --tag v1.2.3-rc.1 --msi --msi-wxs-path build/app.wxs --repo-root .
