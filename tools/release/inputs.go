@@ -23,7 +23,7 @@ type Inputs struct {
 	RepoRoot string
 	// SourceRef, when set, is the git ref the release run started from
 	// (GitHub's GITHUB_REF). Keyless signatures name it and verification
-	// accepts only the tag's ref, so any other ref is refused up front.
+	// expects the tag's ref, so any other ref is refused up front.
 	SourceRef string
 }
 
