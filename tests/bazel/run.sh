@@ -145,7 +145,9 @@ step_lint() {
 
 step_unit() {
   log "Starlark unit and analysis tests"
-  if bazel_in "${work}/ob-unit" "$(checkout unit)" test --config=ci "${later_bazel_flags[@]}" //rules/tests:starlark_tests >"${work}/unit.log" 2>&1; then
+  # The ci config's fetch-time Go cache is in /tmp; keep this run's in ${work}.
+  if bazel_in "${work}/ob-unit" "$(checkout unit)" test --config=ci "--repo_env=RELKIT_GOCACHE=${RELKIT_GOCACHE}" \
+    "${later_bazel_flags[@]}" //rules/tests:starlark_tests >"${work}/unit.log" 2>&1; then
     pass "bazel test //rules/tests:starlark_tests ($(grep -c PASSED "${work}/unit.log") targets, later Bazels' semantics)"
   else
     tail -40 "${work}/unit.log" >&2
