@@ -13,18 +13,18 @@
 # and against a build with a prebuilt relkit, as connector repositories use.
 # The second checkout, the prebuilt build and the Starlark tests run with the
 # incompatible flags later Bazels turn on and an empty /tmp in each sandbox
-# (later_bazel_flags), and the //:publish launcher in Bazel 8's runfiles layout. Checks provenance's
-# builder.id with and without the release workflow's stamp keys, that a new
-# wixl version rebuilds the installers, measures an nginx remote cache on
-# 127.0.0.1, and checks that bad inputs fail early with a message naming the
-# attribute.
+# (later_bazel_flags), and the //:publish launcher in Bazel 8's runfiles
+# layout. Checks provenance's builder.id with and without the release
+# workflow's stamp keys, that a new wixl version rebuilds the installers,
+# measures an nginx remote cache on 127.0.0.1, and checks that bad inputs
+# fail early with a message naming the attribute.
 #
 # Environment:
 #   BAZEL                 Bazel 4 binary (default bazel-4)
 #   RELKIT_TEST_WORK      work directory to keep, outside /tmp (default: a fresh
 #                         one under /var/tmp, removed)
-#   RELKIT_TEST_GOCACHE   Go build cache the builds share (default: a fresh one,
-#                         so the first build is cold)
+#   RELKIT_TEST_GOCACHE   Go build cache the builds share, outside /tmp
+#                         (default: a fresh one, so the first build is cold)
 #   RELKIT_GOMODCACHE     module cache the Go module repositories reuse
 #                         (default $HOME/.cache/relkit-go/mod)
 set -euo pipefail
@@ -43,14 +43,16 @@ LOCAL_BUILDER=https://relkit.dev/provenance/local-builder/v1
 . "${root}/tests/bazel/lib.sh"
 
 # Outside /tmp: the builds with later Bazels' semantics mount an empty /tmp
-# in each sandbox, which would hide checkouts and output bases under it.
+# in each sandbox, which would hide checkouts, output bases and caches there.
+for v in RELKIT_TEST_WORK RELKIT_TEST_GOCACHE; do
+  case "$(realpath -m "${!v:-/var/tmp}")/" in
+  /tmp/*)
+    echo "${v}=${!v} lies under /tmp; pick a directory elsewhere (later Bazels' sandboxes get an empty /tmp)" >&2
+    exit 2
+    ;;
+  esac
+done
 work=${RELKIT_TEST_WORK:-}
-case "$(realpath -m "${work:-/var/tmp}")/" in
-/tmp/*)
-  echo "RELKIT_TEST_WORK=${work} lies under /tmp; pick a directory elsewhere (later Bazels' sandboxes get an empty /tmp)" >&2
-  exit 2
-  ;;
-esac
 if [ -z "${work}" ]; then
   work=$(mktemp -d /var/tmp/relkit-bazel-test.XXXXXX)
   trap 'cleanup; rm -rf "${work}"' EXIT
