@@ -147,9 +147,10 @@ step_lint() {
 
 step_unit() {
   log "Starlark unit and analysis tests"
-  # The ci config's fetch-time Go cache is in /tmp; keep this run's in ${work}.
-  if bazel_in "${work}/ob-unit" "$(checkout unit)" test --config=ci "--repo_env=RELKIT_GOCACHE=${RELKIT_GOCACHE}" \
-    "${later_bazel_flags[@]}" //rules/tests:starlark_tests >"${work}/unit.log" 2>&1; then
+  # Not --config=ci: its Go caches are in /tmp, which these flags make
+  # private to each action; RELKIT_GOCACHE (exported above) serves the fetch.
+  if bazel_in "${work}/ob-unit" "$(checkout unit)" test --verbose_failures "${later_bazel_flags[@]}" \
+    //rules/tests:starlark_tests >"${work}/unit.log" 2>&1; then
     pass "bazel test //rules/tests:starlark_tests ($(grep -c PASSED "${work}/unit.log") targets, later Bazels' semantics)"
   else
     tail -40 "${work}/unit.log" >&2
